@@ -1,1 +1,1 @@
-System.Console.WriteLine("b");
+System.Console.WriteLine("bench");

@@ -1,1 +1,1 @@
-System.Console.WriteLine("hi");
+return 0;
