@@ -1,0 +1,103 @@
+using Casebook.Ingest;
+using Casebook.Model;
+using Casebook.Storage;
+
+namespace Casebook;
+
+/// <summary>Progress of a long operation, for progress bars (written to stderr by the CLI).</summary>
+public sealed record Progress(string Stage, int Done, int Total);
+
+/// <summary>What an ingest did; <see cref="Errors"/> lists every bad input (file + reason).</summary>
+public sealed record IngestResult(int Found, int Inserted, int Updated, int Unchanged, IReadOnlyList<long> Versions, IReadOnlyList<IngestError> Errors);
+
+public sealed partial class CasebookDb
+{
+    /// <summary>
+    /// Ingests folders, manifests and files. Studies are built, embedded and committed in batches (one version
+    /// per batch that changes something); unchanged studies are skipped before any embedding work. A bad input is
+    /// reported in <see cref="IngestResult.Errors"/> and the rest goes on.
+    /// </summary>
+    public IngestResult Ingest(IEnumerable<string> paths, IngestOptions? options = null, IProgress<Progress>? progress = null)
+    {
+        options ??= new IngestOptions();
+        var errors = new List<IngestError>();
+        var inputs = StudyManifest.Discover(paths, errors);
+        var builder = new StudyBuilder(Blobs, PatientPseudonym.Load(Options.KeyFile), options);
+        var live = LiveContentHashes();
+        int inserted = 0, updated = 0, unchanged = 0, done = 0;
+        var versions = new List<long>();
+        foreach (var chunk in inputs.Chunk(Math.Max(1, options.BatchSize)))
+        {
+            var batch = new WriteBatch();
+            foreach (var input in chunk)
+            {
+                try
+                {
+                    var study = builder.Build(input);
+                    StampModels(study);
+                    if (live.TryGetValue(study.StudyId, out var hash) && hash == ContentHash.Of(study)) { unchanged++; continue; }
+                    batch.Upserts.Add(study);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+                {
+                    errors.Add(new IngestError(input.ReportPath ?? input.Origin, e.Message));
+                }
+            }
+            EmbedStudies(batch.Upserts, errors, progress, done, inputs.Count);
+            done += chunk.Length;
+            progress?.Report(new Progress("ingest", done, inputs.Count));
+            if (batch.IsEmpty) continue;
+            var result = Commit(batch, options.Message ?? $"ingest {batch.Upserts.Count} studies");
+            if (result.Version is { } v) versions.Add(v);
+            inserted += result.Inserted; updated += result.Updated; unchanged += result.Unchanged;
+        }
+        return new IngestResult(inputs.Count, inserted, updated, unchanged, versions, errors);
+    }
+
+    Dictionary<string, string> LiveContentHashes()
+    {
+        using var c = Connect();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT study_id, content_hash FROM studies WHERE v_to IS NULL";
+        using var r = cmd.ExecuteReader();
+        var map = new Dictionary<string, string>();
+        while (r.Read()) map[r.GetString(0)] = r.GetString(1);
+        return map;
+    }
+
+    /// <summary>Records which model will embed each segment, so that a model change counts as a content change.</summary>
+    void StampModels(StudyRecord study)
+    {
+        foreach (var g in study.Segments)
+        {
+            if (g.Text != null) g.TextModel = TextEmbedder.Model.Id;
+            if (g.Kind == SegmentKind.ImageSlice && g.Blob != null) g.ImageModel = ImageEmbedder.Model.Id;
+        }
+    }
+
+    /// <summary>Embeds every text segment of the batch in one pass (the model batches internally) and images per study.</summary>
+    void EmbedStudies(List<StudyRecord> studies, List<IngestError> errors, IProgress<Progress>? progress, int done, int total)
+    {
+        var texts = studies.SelectMany(s => s.Segments).Where(g => g.Text != null && g.TextEmbedding == null).ToList();
+        if (texts.Count > 0)
+        {
+            var vectors = TextEmbedder.Embed(texts.Select(g => g.Text!).ToList());
+            for (var i = 0; i < texts.Count; i++) texts[i].TextEmbedding = vectors[i];
+        }
+        for (var si = studies.Count - 1; si >= 0; si--)
+        {
+            var images = studies[si].Segments.Where(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null && g.ImageEmbedding == null).ToList();
+            if (images.Count == 0) continue;
+            try
+            {
+                var vectors = ImageEmbedder.Embed(images.Select(g => Blobs.Read(g.Blob!)).ToList());
+                for (var i = 0; i < images.Count; i++) images[i].ImageEmbedding = vectors[i];
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException)
+            {
+                errors.Add(new IngestError(studies[si].StudyId, $"image could not be embedded: {e.Message}"));
+                studies.RemoveAt(si);
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Casebook.Embed;
+using Casebook.Index;
+using Casebook.Search.Filtering;
+using Casebook.Search.Text;
+using Casebook.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Casebook.Search;
+
+/// <summary>
+/// Runs a <see cref="SearchQuery"/>: the filter is compiled to parameterised SQL and applied BEFORE ranking
+/// (keyword search filters inside SQL; vector search restricts the index to the filtered candidates, or scans
+/// them exactly), each ranked list (BM25, dense text, image) is turned into a ranking of studies by their best
+/// segment, lists are fused with weighted reciprocal rank fusion, and studies are answered with their best segments.
+/// </summary>
+internal static class SearchExecutor
+{
+    sealed record Ranked(long RowId, double Score, string? Snippet);
+
+    public static SearchResult Run(CasebookDb db, SearchQuery q)
+    {
+        var clock = Stopwatch.StartNew();
+        if (q.Text == null && q.ImageBytes == null && q.QueryVector == null)
+            throw new ArgumentException("a search needs text, an image, or both");
+        using var c = db.Connect();
+        var version = db.ResolveVersion(c, q.AsOfVersion);
+        var current = db.ResolveVersion(c, null);
+        var filter = q.Filter == null ? null : FilterCompiler.Compile(q.Filter);
+        var depth = Math.Max(100, q.LimitValue * 20);
+
+        var lists = new List<(List<Ranked> List, double Weight)>();
+        if (q.Text != null && q.ModeValue != SearchMode.Dense)
+            lists.Add((Bm25(c, q, version, filter, depth), q.Bm25Weight));
+        if ((q.Text != null || q.QueryVector != null) && q.ModeValue != SearchMode.Bm25)
+        {
+            var vector = q.QueryVector ?? db.TextEmbedder.Embed([q.Text!])[0];
+            lists.Add((Dense(db, c, SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, current, filter, depth), q.DenseWeight));
+        }
+        if (q.ImageBytes != null)
+        {
+            var vector = db.ImageEmbedder.Embed([q.ImageBytes])[0];
+            lists.Add((Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight));
+        }
+        var hits = Fuse(c, lists, q);
+        return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);
+    }
+
+    static void Bind(SqliteCommand cmd, long version, CompiledFilter? filter)
+    {
+        cmd.Parameters.AddWithValue("@asof", version);
+        if (filter != null) foreach (var p in filter.Parameters) cmd.Parameters.Add(p.Clone());
+    }
+
+    static string FilterSql(CompiledFilter? f) => f == null ? "" : $" AND ({f.Sql})";
+
+    static List<Ranked> Bm25(SqliteConnection c, SearchQuery q, long version, CompiledFilter? filter, int depth)
+    {
+        var match = Fts5Query.Build(q.Text!, q.ExpandQuery ? MedicalQueryExpansion.Default : null);
+        if (match == null) return [];
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"""
+            SELECT g.row_id, bm25(segments_fts) AS rank, snippet(segments_fts, 0, '[', ']', '…', 24)
+            FROM segments_fts JOIN segments g ON g.row_id = segments_fts.rowid JOIN studies s ON s.row_id = g.study_row_id
+            WHERE segments_fts MATCH @match AND {Schema.ValidAt}{FilterSql(filter)}
+            ORDER BY rank, g.row_id LIMIT @depth
+            """;
+        cmd.Parameters.AddWithValue("@match", match);
+        cmd.Parameters.AddWithValue("@depth", depth);
+        Bind(cmd, version, filter);
+        var list = new List<Ranked>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new Ranked(r.GetInt64(0), -r.GetDouble(1), r.GetString(2)));
+        return list;
+    }
+
+    static List<Ranked> Dense(CasebookDb db, SqliteConnection c, SegmentVectorIndexes.Kind kind, string queryModel, float[] vector,
+        SearchQuery q, long version, long current, CompiledFilter? filter, int depth)
+    {
+        // Only live rows are in the approximate index; older versions are scanned exactly from their stored vectors.
+        if (version == current)
+        {
+            var (index, model) = db.VectorIndexes.Get(c, kind);
+            if (index == null) return [];
+            if (model != queryModel)
+                throw new InvalidOperationException($"the database's {kind.Name} vectors were made by '{model}' but the query is embedded with '{queryModel}'; re-embed the column ({kind.Name}) or configure the same model");
+            IReadOnlyList<(long Key, float Score)> found;
+            if (filter == null)
+                found = q.ExactValue ? index.SearchExact(vector, depth) : index.Search(vector, depth);
+            else
+            {
+                var candidates = Candidates(c, kind, version, filter);
+                found = q.ExactValue ? index.SearchExact(vector, depth, candidates) : index.Search(vector, depth, candidates.Contains);
+            }
+            return found.Select(f => new Ranked(f.Key, f.Score, null)).ToList();
+        }
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"""
+            SELECT g.row_id, g.{kind.VectorColumn}, g.{kind.ModelColumn} FROM segments g JOIN studies s ON s.row_id = g.study_row_id
+            WHERE g.{kind.VectorColumn} IS NOT NULL AND {Schema.ValidAt}{FilterSql(filter)}
+            """;
+        Bind(cmd, version, filter);
+        var scored = new List<Ranked>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var model = r.IsDBNull(2) ? null : r.GetString(2);
+            if (model != queryModel)
+                throw new InvalidOperationException($"segment vectors at version {version} were made by '{model}', the query by '{queryModel}'");
+            var v = RowCodec.BytesToVector(r.GetValue(1))!;
+            scored.Add(new Ranked(r.GetInt64(0), TensorPrimitives.Dot(vector, v), null));
+        }
+        return scored.OrderByDescending(x => x.Score).ThenBy(x => x.RowId).Take(depth).ToList();
+    }
+
+    static HashSet<long> Candidates(SqliteConnection c, SegmentVectorIndexes.Kind kind, long version, CompiledFilter filter)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT g.row_id FROM segments g JOIN studies s ON s.row_id = g.study_row_id WHERE g.{kind.VectorColumn} IS NOT NULL AND {Schema.ValidAt}{FilterSql(filter)}";
+        Bind(cmd, version, filter);
+        var set = new HashSet<long>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) set.Add(r.GetInt64(0));
+        return set;
+    }
+
+    /// <summary>
+    /// Weighted RRF at study level: each list ranks studies by their best segment; a study's score is
+    /// Σ weight / (k + rank). A single list keeps its native score (BM25 or cosine). Ties go to study_id.
+    /// </summary>
+    static List<StudyHit> Fuse(SqliteConnection c, List<(List<Ranked> List, double Weight)> lists, SearchQuery q)
+    {
+        var rows = lists.SelectMany(l => l.List.Select(x => x.RowId)).Distinct().ToList();
+        var info = SegmentInfo(c, rows);
+        var studyScore = new Dictionary<string, double>();
+        var segScore = new Dictionary<long, double>();
+        var snippets = new Dictionary<long, string>();
+        var single = lists.Count(l => l.List.Count > 0) <= 1;
+        foreach (var (list, weight) in lists)
+        {
+            var studyRank = 0;
+            var seenStudies = new HashSet<string>();
+            for (var i = 0; i < list.Count; i++)
+            {
+                var hit = list[i];
+                if (!info.TryGetValue(hit.RowId, out var seg)) continue;
+                if (hit.Snippet != null) snippets[hit.RowId] = hit.Snippet;
+                var segContribution = single ? hit.Score : weight / (q.RrfK + i + 1);
+                segScore[hit.RowId] = segScore.GetValueOrDefault(hit.RowId) + segContribution;
+                if (!seenStudies.Add(seg.StudyId)) continue;
+                studyRank++;
+                var contribution = single ? hit.Score : weight / (q.RrfK + studyRank);
+                studyScore[seg.StudyId] = studyScore.GetValueOrDefault(seg.StudyId) + contribution;
+            }
+        }
+        var top = studyScore.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(q.LimitValue).ToList();
+        var byStudy = segScore.Select(kv => (RowId: kv.Key, Score: kv.Value, Seg: info[kv.Key])).GroupBy(x => x.Seg.StudyId).ToDictionary(g => g.Key, g => g.ToList());
+        var hits = new List<StudyHit>();
+        foreach (var (studyId, score) in top)
+        {
+            var segs = byStudy[studyId].OrderByDescending(x => x.Score).ThenBy(x => x.Seg.SegmentId, StringComparer.Ordinal).Take(q.SegmentsPerStudy).ToList();
+            var first = segs[0].Seg;
+            hits.Add(new StudyHit(studyId, first.PatientPseudoId, Math.Round(score, 6), first.Modality, first.ExamDate,
+                segs.Select(x => new SegmentHit(x.Seg.SegmentId, x.Seg.Kind, x.Seg.Text, Math.Round(x.Score, 6), snippets.GetValueOrDefault(x.RowId))).ToList()));
+        }
+        return hits;
+    }
+
+    sealed record SegmentRow(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate);
+
+    static Dictionary<long, SegmentRow> SegmentInfo(SqliteConnection c, List<long> rowIds)
+    {
+        var map = new Dictionary<long, SegmentRow>();
+        foreach (var chunk in rowIds.Chunk(500))
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"""
+                SELECT g.row_id, g.segment_id, g.kind, g.text, s.study_id, s.patient_pseudo_id, s.modality, s.exam_date
+                FROM segments g JOIN studies s ON s.row_id = g.study_row_id WHERE g.row_id IN (SELECT value FROM json_each(@ids))
+                """;
+            cmd.Parameters.AddWithValue("@ids", "[" + string.Join(",", chunk) + "]");
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                map[r.GetInt64(0)] = new SegmentRow(r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5),
+                    r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7));
+        }
+        return map;
+    }
+}
