@@ -19,9 +19,18 @@ public sealed partial class CasebookDb
     /// </summary>
     public IngestResult Ingest(IEnumerable<string> paths, IngestOptions? options = null, IProgress<Progress>? progress = null)
     {
-        options ??= new IngestOptions();
         var errors = new List<IngestError>();
         var inputs = StudyManifest.Discover(paths, errors);
+        return Ingest(inputs, errors, options, progress);
+    }
+
+    /// <summary>Ingests studies described in code (inline report text or file paths).</summary>
+    public IngestResult Ingest(IReadOnlyList<StudyInput> inputs, IngestOptions? options = null, IProgress<Progress>? progress = null) =>
+        Ingest(inputs, new List<IngestError>(), options, progress);
+
+    IngestResult Ingest(IReadOnlyList<StudyInput> inputs, List<IngestError> errors, IngestOptions? options, IProgress<Progress>? progress)
+    {
+        options ??= new IngestOptions();
         var builder = new StudyBuilder(Blobs, PatientPseudonym.Load(Options.KeyFile), options);
         var live = LiveContentHashes();
         int inserted = 0, updated = 0, unchanged = 0, done = 0;

@@ -24,10 +24,10 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             ExamDate = input.ExamDate,
         };
         var sources = new JsonArray();
-        if (input.ReportPath != null)
+        if (input.ReportPath != null || input.ReportText != null)
         {
-            study.ReportText = ReadReport(input.ReportPath);
-            sources.Add(Path.GetFileName(input.ReportPath));
+            study.ReportText = input.ReportText ?? ReadReport(input.ReportPath!);
+            if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
             var paragraphs = ReportSegmenter.Segment(study.ReportText);
             for (var i = 0; i < paragraphs.Count; i++)
             {
@@ -37,7 +37,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                     SegmentId = $"{input.StudyId}/{SegmentKind.ReportParagraph}/{i}",
                     Kind = SegmentKind.ReportParagraph,
                     Text = p.Text,
-                    Source = new SourceLocation { File = Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd },
+                    Source = new SourceLocation { File = input.ReportPath == null ? null : Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd },
                 });
             }
             study.SparseTerms = SparseTerms.Compute(study.ReportText);
@@ -61,6 +61,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         study.Metadata["source_files"] = sources;
+        foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
     }
 

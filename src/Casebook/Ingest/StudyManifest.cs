@@ -5,7 +5,13 @@ namespace Casebook.Ingest;
 /// <summary>One study to ingest, as named by a manifest row or found in a folder; paths are absolute.</summary>
 public sealed record StudyInput(
     string StudyId, string PatientId, string Issuer, string? Modality, string? ExamDate,
-    string? ReportPath, IReadOnlyList<string> ImagePaths, string Origin);
+    string? ReportPath, IReadOnlyList<string> ImagePaths, string Origin)
+{
+    /// <summary>Report text given inline (API callers, evaluation) instead of a file.</summary>
+    public string? ReportText { get; init; }
+    /// <summary>Further manifest columns (sex, age, body_part, device, accession, ...), de-identified by the builder.</summary>
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
 public sealed record IngestError(string File, string Reason);
@@ -22,6 +28,7 @@ public static class StudyManifest
     static readonly string[] ReportExtensions = [".txt", ".md"];
     static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
     static readonly string[] RequiredColumns = ["study_id", "patient_id", "modality", "exam_date", "report", "images"];
+    static readonly string[] KnownColumns = [.. RequiredColumns, "issuer"];
 
     public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors)
     {
@@ -104,7 +111,11 @@ public static class StudyManifest
                     .Select(p => Path.GetFullPath(Path.Combine(baseDir, p))).ToList();
                 list.Add(new StudyInput(studyId, patient, Get(Col("issuer")) ?? DefaultIssuer, Get(Col("modality")),
                     examDate == null ? null : DateOnly.Parse(examDate, System.Globalization.CultureInfo.InvariantCulture).ToString("yyyy-MM-dd"),
-                    report == null ? null : Path.GetFullPath(Path.Combine(baseDir, report)), images, origin));
+                    report == null ? null : Path.GetFullPath(Path.Combine(baseDir, report)), images, origin)
+                {
+                    Extra = columns.Select((name, i) => (name, i)).Where(x => !KnownColumns.Contains(x.name) && Get(x.i) != null)
+                                   .ToDictionary(x => x.name, x => Get(x.i)!),
+                });
             }
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidDataException or CsvFormatException)

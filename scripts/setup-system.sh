@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Casebook needs (apt-get; sudo when not root). Quiet and idempotent:
+# nothing is installed when everything is already there.
+set -euo pipefail
+PACKAGES=(ca-certificates zstd)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "casebook: installing system packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

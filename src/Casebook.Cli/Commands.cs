@@ -1,0 +1,263 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Casebook.Eval;
+using Casebook.Export;
+using Casebook.Ingest;
+using Casebook.Search;
+
+namespace Casebook.Cli;
+
+/// <summary>The CLI verbs. Their names, options and JSON outputs are contracts other tools rely on: keep them stable.</summary>
+public static partial class Commands
+{
+    public const string DefaultDb = "casebook-data";
+
+    public const string Help = """
+        casebook — embedded multimodal clinical retrieval database
+
+        usage: ./casebook <command> [options]
+
+          demo                         build ./casebook-data from the synthetic demo corpus and run example searches
+          ingest PATH... [--db DIR]    ingest folders (studies.csv or reports + images), manifests or files
+          search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
+                 [--limit N] [--as-of V] [--db DIR] [--json]
+          versions [--json]            list versions (number, time, author, message)
+          restore V                    make version V current again (as a new version)
+          export --format parquet|arrow|jsonl --out PATH [--as-of V] [--no-blobs] [--segments]
+          purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
+          stats [--json]               counts of studies, segments, versions
+          gc                           remove blobs no version references
+          eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
+
+        common options: --db DIR (default ./casebook-data), --key-file F (patient pseudonym key), --author NAME
+        filter language: docs/filter-language.md
+
+        """;
+
+    static readonly HashSet<string> BooleanFlags = ["json", "exact", "no-blobs", "segments", "no-expansion", "keep"];
+
+    internal static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false };
+
+    public static int Run(string verb, string[] rest)
+    {
+        var a = new Args(rest, BooleanFlags);
+        return verb switch
+        {
+            "ingest" => Ingest(a),
+            "search" => Search(a),
+            "versions" => Versions(a),
+            "restore" => Restore(a),
+            "export" => Export(a),
+            "purge" => Purge(a),
+            "stats" => Stats(a),
+            "gc" => Gc(a),
+            "eval" => Eval(a),
+            "demo" => Demo(a),
+            _ => throw new UsageException($"unknown command '{verb}'"),
+        };
+    }
+
+    static CasebookDb OpenDb(Args a, bool mustExist = true)
+    {
+        var dir = a.Get("db") ?? DefaultDb;
+        if (mustExist && !File.Exists(Path.Combine(dir, "casebook.db")))
+            throw new InvalidOperationException($"no Casebook database at '{dir}' (run ./casebook ingest or ./casebook demo first, or pass --db)");
+        var options = new CasebookOptions { KeyFile = a.Get("key-file") };
+        if (a.Get("author") is { } author) options.Author = author;
+        if (a.Get("models") is { } models) options.ModelConfig = models;
+        return CasebookDb.Open(dir, options);
+    }
+
+    static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(JsonOut));
+
+    static int Ingest(Args a)
+    {
+        if (a.Positional.Count == 0) throw new UsageException("ingest needs at least one PATH");
+        using var db = OpenDb(a, mustExist: false);
+        var json = a.Flag("json");
+        var options = new IngestOptions { Message = a.Get("message") };
+        if (a.Long("batch") is { } b) options.BatchSize = (int)b;
+        a.EnsureAllUsed();
+        var bar = new ProgressBar();
+        var result = db.Ingest(a.Positional, options, bar);
+        bar.Finish();
+        db.SaveIndexes();
+        foreach (var e in result.Errors) Console.Error.WriteLine($"casebook: {e.File}: {e.Reason}");
+        if (json)
+            WriteJson(new JsonObject
+            {
+                ["found"] = result.Found, ["inserted"] = result.Inserted, ["updated"] = result.Updated, ["unchanged"] = result.Unchanged,
+                ["versions"] = new JsonArray(result.Versions.Select(v => (JsonNode)v).ToArray()),
+                ["errors"] = new JsonArray(result.Errors.Select(e => (JsonNode)new JsonObject { ["file"] = e.File, ["reason"] = e.Reason }).ToArray()),
+            });
+        else
+            Console.Out.WriteLine($"{result.Found} studies found: {result.Inserted} inserted, {result.Updated} updated, {result.Unchanged} unchanged, {result.Errors.Count} errors" +
+                                  (result.Versions.Count > 0 ? $"; version {result.Versions[^1]}" : ""));
+        return result.Errors.Count > 0 ? 1 : 0;
+    }
+
+    static int Search(Args a)
+    {
+        var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
+        var imagePath = a.Get("image");
+        if (text == null && imagePath == null) throw new UsageException("search needs TEXT, --image FILE, or both");
+        byte[]? image = null;
+        if (imagePath != null)
+        {
+            if (!File.Exists(imagePath)) throw new UsageException($"--image: no such file '{imagePath}'");
+            image = File.ReadAllBytes(imagePath);
+        }
+        using var db = OpenDb(a);
+        var query = db.Search(text, image);
+        if (a.Get("where") is { } where) query.Where(where);
+        if (a.Get("mode") is { } mode)
+            query.Mode(mode switch
+            {
+                "bm25" => SearchMode.Bm25, "dense" => SearchMode.Dense, "hybrid" => SearchMode.Hybrid,
+                _ => throw new UsageException($"--mode must be bm25, dense or hybrid, not '{mode}'"),
+            });
+        if (a.Long("limit") is { } limit) query.Limit((int)limit);
+        if (a.Long("as-of") is { } asOf) query.AsOf(asOf);
+        if (a.Flag("exact")) query.Exact();
+        if (a.Flag("no-expansion")) query.Expansion(false);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var result = query.Execute();
+        if (json) WriteJson(SearchJson(result));
+        else PrintSearch(result);
+        return 0;
+    }
+
+    internal static JsonObject SearchJson(SearchResult result) => new()
+    {
+        ["results"] = new JsonArray(result.Results.Select(h => (JsonNode)new JsonObject
+        {
+            ["study_id"] = h.StudyId,
+            ["patient_pseudo_id"] = h.PatientPseudoId,
+            ["score"] = h.Score,
+            ["modality"] = h.Modality,
+            ["exam_date"] = h.ExamDate,
+            ["matches"] = new JsonArray(h.Matches.Select(m => (JsonNode)new JsonObject
+            {
+                ["segment_id"] = m.SegmentId, ["kind"] = m.Kind, ["text"] = m.Text, ["score"] = m.Score, ["snippet"] = m.Snippet,
+            }).ToArray()),
+        }).ToArray()),
+        ["took_ms"] = Math.Round(result.TookMs, 3),
+    };
+
+    internal static void PrintSearch(SearchResult result, TextWriter? w = null)
+    {
+        w ??= Console.Out;
+        if (result.Results.Count == 0) { w.WriteLine("  (no matching studies)"); return; }
+        var rank = 0;
+        foreach (var h in result.Results)
+        {
+            w.WriteLine($"{++rank,2}. {h.StudyId}  {h.Modality ?? "-"}  {h.ExamDate ?? "-"}  score {h.Score:0.####}  patient {h.PatientPseudoId[..12]}…");
+            foreach (var m in h.Matches)
+            {
+                var text = m.Snippet ?? m.Text ?? (m.Kind == "image_slice" ? "(image slice)" : "");
+                text = text.ReplaceLineEndings(" ");
+                if (text.Length > 140) text = text[..140] + "…";
+                w.WriteLine($"      {m.Kind,-17} {text}");
+            }
+        }
+        w.WriteLine($"  ({result.TookMs:0.0} ms)");
+    }
+
+    static int Versions(Args a)
+    {
+        using var db = OpenDb(a);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var versions = db.Versions();
+        if (json)
+            WriteJson(new JsonObject
+            {
+                ["versions"] = new JsonArray(versions.Select(v => (JsonNode)new JsonObject
+                    { ["version"] = v.Version, ["time"] = v.Time, ["author"] = v.Author, ["message"] = v.Message }).ToArray()),
+            });
+        else foreach (var v in versions) Console.Out.WriteLine($"{v.Version,5}  {v.Time}  {v.Author}  {v.Message}");
+        return 0;
+    }
+
+    static int Restore(Args a)
+    {
+        if (a.Positional.Count != 1 || !long.TryParse(a.Positional[0], out var version)) throw new UsageException("restore needs one version number");
+        using var db = OpenDb(a);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var r = db.Restore(version);
+        if (json) WriteJson(new JsonObject { ["version"] = r.Version, ["restored"] = version, ["changed"] = r.Inserted + r.Updated + r.Deleted });
+        else Console.Out.WriteLine(r.Version == null ? $"version {version} is already current: nothing to do" : $"restored version {version} as version {r.Version}");
+        return 0;
+    }
+
+    static int Export(Args a)
+    {
+        var format = a.Get("format") ?? throw new UsageException("export needs --format parquet|arrow|jsonl");
+        var outPath = a.Get("out") ?? throw new UsageException("export needs --out PATH");
+        using var db = OpenDb(a);
+        var asOf = a.Long("as-of");
+        var options = new ExportOptions { IncludeBlobs = !a.Flag("no-blobs"), IncludeSegments = a.Flag("segments") };
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var result = TableExporter.Export(db.Studies(asOf), db.ReadBlob, format, outPath, options);
+        if (json) WriteJson(new JsonObject { ["out"] = outPath, ["format"] = format, ["rows"] = result.Rows });
+        else Console.Out.WriteLine($"wrote {result.Rows} rows of {CasebookDb.TableName} to {outPath} ({format})");
+        return 0;
+    }
+
+    static int Purge(Args a)
+    {
+        using var db = OpenDb(a);
+        var patient = a.Get("patient");
+        var pseudo = a.Get("pseudo-id");
+        var study = a.Get("study");
+        var issuer = a.Get("issuer") ?? StudyManifest.DefaultIssuer;
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        if (new[] { patient, pseudo, study }.Count(x => x != null) != 1) throw new UsageException("purge needs exactly one of --patient ID, --pseudo-id HEX, --study ID");
+        var r = study != null ? db.PurgeStudy(study)
+            : db.PurgePatient(pseudo ?? PatientPseudonym.Load(db.Options.KeyFile).Pseudonymise(issuer, patient!));
+        if (json) WriteJson(new JsonObject { ["version"] = r.Version, ["target"] = r.Target, ["studies_removed"] = r.StudiesRemoved, ["rows_removed"] = r.RowsRemoved, ["blobs_removed"] = r.BlobsRemoved });
+        else Console.Out.WriteLine($"purged {r.Target}: {r.StudiesRemoved} studies, {r.RowsRemoved} rows, {r.BlobsRemoved} blobs (recorded as version {r.Version})");
+        return 0;
+    }
+
+    static int Stats(Args a)
+    {
+        using var db = OpenDb(a);
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var s = db.Stats();
+        var node = new JsonObject { ["version"] = s.Version, ["studies"] = s.Studies, ["segments"] = s.Segments, ["patients"] = s.Patients, ["versions"] = s.Versions, ["blobs"] = s.Blobs };
+        if (json) WriteJson(node);
+        else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-10} {v}");
+        return 0;
+    }
+
+    static int Gc(Args a)
+    {
+        using var db = OpenDb(a);
+        a.EnsureAllUsed();
+        Console.Out.WriteLine($"removed {db.CollectGarbage()} unreferenced blobs");
+        return 0;
+    }
+
+    static int Eval(Args a)
+    {
+        if (a.Positional.Count == 0 || a.Positional[0] != "ir") throw new UsageException("usage: eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]");
+        var docs = a.Get("docs") ?? throw new UsageException("eval ir needs --docs D.tsv");
+        var queries = a.Get("queries") ?? throw new UsageException("eval ir needs --queries Q.tsv");
+        var qrels = a.Get("qrels") ?? throw new UsageException("eval ir needs --qrels R.qrel");
+        var mode = a.Get("mode") ?? "hybrid";
+        var json = a.Flag("json");
+        var keep = a.Get("keep-db");
+        a.EnsureAllUsed();
+        var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar());
+        var node = new JsonObject { ["ndcg@10"] = Math.Round(r.NdcgAt10, 4), ["recall@100"] = Math.Round(r.RecallAt100, 4), ["queries"] = r.Queries, ["mean_query_ms"] = Math.Round(r.MeanQueryMs, 3) };
+        if (json) WriteJson(node);
+        else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-14} {v}");
+        return 0;
+    }
+}
