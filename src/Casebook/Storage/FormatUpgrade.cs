@@ -39,6 +39,7 @@ internal static class FormatUpgrade
             from = 2;
         }
         CasebookDb.Exec(c, tx, Schema.Create); // creates anything a format lacked (idempotent)
+        CasebookDb.Exec(c, tx, "INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')"); // index text of rows older formats held
         CasebookDb.Exec(c, tx, "UPDATE meta SET value = @f WHERE key = 'format_version'", ("@f", from.ToString()));
         CasebookDb.Exec(c, tx, "INSERT OR REPLACE INTO meta(key, value) VALUES ('upgraded', @t)", ("@t", CasebookDb.Now()));
     }

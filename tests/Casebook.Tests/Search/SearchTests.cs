@@ -1,0 +1,103 @@
+using Casebook.Search;
+using Casebook.Search.Filtering;
+
+namespace Casebook.Tests.Search;
+
+[Collection("demo corpus")]
+public class SearchTests(DemoCorpusFixture demo)
+{
+    CasebookDb Db => demo.Db;
+
+    [Fact]
+    public void Demo_prints_example_searches_that_hit_the_right_studies()
+    {
+        Assert.Contains("12 studies", demo.DemoStdout);
+        Assert.Contains("DEMO-CR-0001", demo.DemoStdout);
+        Assert.Contains("synthetic", demo.DemoStdout);
+    }
+
+    [Fact]
+    public void Keyword_search_finds_the_report_holding_the_word()
+    {
+        var hits = Db.Search("thoracentesis").Mode(SearchMode.Bm25).Limit(5).ToList();
+        Assert.Equal(["DEMO-CR-0001", "DEMO-CR-0002"], hits.Select(h => h.StudyId).Order());
+        Assert.Contains("[thoracentesis]", hits.SelectMany(h => h.Matches).First().Snippet!, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Dense_search_finds_a_paraphrase_with_no_shared_words()
+    {
+        var hits = Db.Search("collapsed lung with air in the chest cavity").Mode(SearchMode.Dense).Limit(3).ToList();
+        Assert.Equal("DEMO-CR-0004", hits[0].StudyId); // the pneumothorax report
+    }
+
+    [Fact]
+    public void Hybrid_is_the_default_and_answers_studies_with_their_best_segments()
+    {
+        var hits = Db.Search("bucket-handle meniscus tear").Limit(3).ToList();
+        Assert.Equal("DEMO-MR-0008", hits[0].StudyId);
+        Assert.All(hits[0].Matches, m => Assert.StartsWith("DEMO-MR-0008/", m.SegmentId));
+        Assert.Equal(64, hits[0].PatientPseudoId.Length);
+        Assert.Equal("MR", hits[0].Modality);
+        Assert.Equal("2024-06-07", hits[0].ExamDate);
+    }
+
+    [Fact]
+    public void Abbreviations_are_expanded_for_keyword_search()
+    {
+        var hits = Db.Search("CHF").Mode(SearchMode.Bm25).Limit(3).ToList();
+        Assert.Contains(hits, h => h.StudyId == "DEMO-CR-0012"); // "congestive heart failure"
+    }
+
+    [Fact]
+    public void Filters_apply_before_ranking_so_every_match_is_returned()
+    {
+        // "pleural effusion" ranks CR studies first; only 3 CT studies exist and all must come back.
+        var ct = Db.Search("pleural effusion").Where("modality = 'CT'").Limit(10).ToList();
+        Assert.Equal(["DEMO-CT-0006", "DEMO-CT-0007", "DEMO-CT-0011"], ct.Select(h => h.StudyId).Order());
+        var women80 = Db.Search("fracture").Where("sex = 'F' AND age_band = '80-84'").Limit(10).ToList();
+        Assert.Equal(["DEMO-DX-0010"], women80.Select(h => h.StudyId));
+        var dated = Db.Search("lung").Where("exam_date >= DATE '2024-07-01' AND modality IN ('CT', 'CR')").Mode(SearchMode.Bm25).Limit(10).ToList();
+        Assert.All(dated, h => Assert.True(string.CompareOrdinal(h.ExamDate, "2024-07-01") >= 0));
+        Assert.NotEmpty(dated);
+    }
+
+    [Theory]
+    [InlineData("modality = 'CR'; DROP TABLE studies; --")]
+    [InlineData("' OR 1=1 --")]
+    [InlineData("modalty = 'CR'")]
+    [InlineData("((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((modality = 'CR'")]
+    public void Hostile_filter_text_is_rejected_with_a_clear_error_and_harms_nothing(string filter)
+    {
+        var before = Db.CountStudies();
+        var e = Assert.Throws<FilterSyntaxException>(() => Db.Search("effusion").Where(filter).ToList());
+        Assert.False(string.IsNullOrWhiteSpace(e.Message));
+        Assert.Equal(before, Db.CountStudies());
+    }
+
+    [Fact]
+    public void Image_search_finds_the_study_of_the_same_image_first()
+    {
+        var png = File.ReadAllBytes(Path.Combine(demo.CorpusDir, "images", "us-0009.png"));
+        var hits = Db.SearchImage(png).Limit(3).ToList();
+        Assert.Equal("DEMO-US-0009", hits[0].StudyId);
+        Assert.Equal("image_slice", hits[0].Matches[0].Kind);
+    }
+
+    [Fact]
+    public void Exact_and_approximate_search_agree_on_a_small_database()
+    {
+        var approx = Db.Search("gallstones").Mode(SearchMode.Dense).Limit(5).ToList().Select(h => h.StudyId);
+        var exact = Db.Search("gallstones").Mode(SearchMode.Dense).Exact().Limit(5).ToList().Select(h => h.StudyId);
+        Assert.Equal(exact, approx);
+    }
+
+    [Fact]
+    public void Limit_counts_studies_and_took_ms_is_reported()
+    {
+        var r = Db.Search("chest").Limit(4).Execute();
+        Assert.Equal(4, r.Results.Count);
+        Assert.Equal(r.Results.Select(h => h.StudyId).Distinct().Count(), r.Results.Count);
+        Assert.True(r.TookMs > 0);
+    }
+}
