@@ -77,6 +77,7 @@ internal sealed class ArrowTableWriter : ITableWriter
     readonly ArrowFileWriter _studyWriter;
     readonly FileStream? _segmentStream;
     readonly ArrowFileWriter? _segmentWriter;
+    bool _studiesStarted, _segmentsStarted;
 
     public ArrowTableWriter(string path, string? segmentsPath, bool includeBlobs)
     {
@@ -151,6 +152,7 @@ internal sealed class ArrowTableWriter : ITableWriter
         ];
         using var batch = new RecordBatch(_studySchema, columns, rows.Count);
         _studyWriter.WriteRecordBatch(batch);
+        _studiesStarted = true;
     }
 
     public void WriteSegments(IReadOnlyList<SegmentRow> rows)
@@ -205,10 +207,14 @@ internal sealed class ArrowTableWriter : ITableWriter
         ];
         using var batch = new RecordBatch(_segmentSchema, columns, rows.Count);
         _segmentWriter.WriteRecordBatch(batch);
+        _segmentsStarted = true;
     }
 
     public void Complete()
     {
+        // With no batch written the writer has not emitted magic + schema yet; an empty table still needs them.
+        if (!_studiesStarted) _studyWriter.WriteStart();
+        if (_segmentWriter != null && !_segmentsStarted) _segmentWriter.WriteStart();
         _studyWriter.WriteEnd();
         _segmentWriter?.WriteEnd();
         _studyStream.Flush();
