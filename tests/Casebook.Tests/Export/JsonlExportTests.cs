@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Casebook.Export;
 using Casebook.Model;
+using DuckDB.NET.Data;
 using Xunit;
 
 namespace Casebook.Tests.Export;
@@ -65,6 +66,35 @@ public class JsonlExportTests
         Assert.Equal(s1.TextEmbeddings.ToList(), o["text_embeddings"]!.AsArray().Select(v => v!.AsArray().Select(x => (float)x!).ToArray()).ToList());
         Assert.Equal(s1.SparseTerms, o["sparse_terms"]!.AsObject().ToDictionary(p => p.Key, p => (float)p.Value!));
         Assert.Equal(s1.ClinicalCodes, o["clinical_codes"]!.AsArray().Select(c => (string)c!));
+    }
+
+    [Fact]
+    public void Jsonl_is_read_by_duckdb_read_json()
+    {
+        var (path, _, samples) = ExportSamplesTo();
+        var s1 = samples.Full();
+        using var db = new DuckDBConnection("Data Source=:memory:");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        // sparse_terms is given its map type; left to inference DuckDB would make it a STRUCT of the terms seen.
+        cmd.CommandText = $$"""
+            SELECT count(*) OVER (), exam_date, hex(from_base64(dicom_image)), report_text, len(image_embeddings),
+                   image_embeddings[1][2], sparse_terms['pleural'], json_extract_string(metadata::JSON, '$.referrer.name')
+            FROM read_json('{{path}}', format = 'newline_delimited',
+                           columns = {study_id: 'VARCHAR', exam_date: 'DATE', dicom_image: 'VARCHAR', report_text: 'VARCHAR',
+                                       image_embeddings: 'FLOAT[][]', sparse_terms: 'MAP(VARCHAR, FLOAT)', metadata: 'JSON'})
+            WHERE study_id = 'S1'
+            """;
+        using var r = cmd.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.Equal(1L, Convert.ToInt64(r.GetValue(0)));
+        Assert.Equal("2024-02-29", r.GetValue(1) switch { DateOnly d => d.ToString("yyyy-MM-dd"), DateTime dt => dt.ToString("yyyy-MM-dd"), var v => v.ToString() });
+        Assert.Equal(Convert.ToHexString(samples.Blobs[s1.DicomImage!.Sha256]), r.GetString(2));
+        Assert.Equal(ExportSamples.UnicodeReport, r.GetString(3));
+        Assert.Equal(2L, Convert.ToInt64(r.GetValue(4)));
+        Assert.Equal(-0.2f, Convert.ToSingle(r.GetValue(5)));
+        Assert.Equal(0.25f, Convert.ToSingle(r.GetValue(6) is System.Collections.IList l ? l[0] : r.GetValue(6)));
+        Assert.Equal("Dr. Ünal", r.GetString(7));
     }
 
     [Fact]
