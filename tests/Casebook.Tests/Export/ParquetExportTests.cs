@@ -171,6 +171,12 @@ public class ParquetExportTests
         AssertJsonList(s1.RiskFactors, row[14]);
 
         Assert.Equal("{}", Scalar(db, $"SELECT metadata FROM read_parquet('{path}') WHERE study_id = 'S2-empty'"));
+
+        // The arrow operators of docs/export.md work on the VARCHAR columns as written.
+        var arrows = Query(db, $"SELECT image_regions[1] ->> 'label', anatomical_regions[1]::JSON ->> '$', metadata ->> '$.site' FROM read_parquet('{path}') WHERE study_id = 'S1'").Single();
+        Assert.Equal("nodule", arrows[0]);
+        Assert.Equal("chest", arrows[1]);
+        Assert.Equal("北京", arrows[2]);
     }
 
     [Fact]
@@ -182,6 +188,7 @@ public class ParquetExportTests
             .ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
         Assert.Equal(string.Join(",", ClinicalRetrievalSchema.JsonColumns), kv[ClinicalRetrievalSchema.JsonColumnsMetadataKey]);
         Assert.Equal("true", kv[ClinicalRetrievalSchema.BlobsIncludedMetadataKey]);
+        Assert.Equal("SNAPPY", Scalar(db, $"SELECT DISTINCT compression FROM parquet_metadata('{path}') WHERE path_in_schema = 'dicom_image'"));
     }
 
     [Fact]
