@@ -8,12 +8,26 @@ using Xunit;
 namespace Casebook.Tests.Export;
 
 /// <summary>Arrow IPC file export read back with Arrow's own file reader.</summary>
-public class ArrowExportTests
+public class ArrowExportTests : IDisposable
 {
-    static (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
+    readonly List<string> _dirs = new();
+
+    string NewDir()
+    {
+        string dir = ExportSamples.TempDir();
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
+    (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
     {
         var samples = new ExportSamples();
-        string path = Path.Combine(ExportSamples.TempDir(), "clinical_retrieval.arrow");
+        string path = Path.Combine(NewDir(), "clinical_retrieval.arrow");
         var result = TableExporter.Export(samples.All(), samples.ReadBlob, "arrow", path, options);
         return (path, result, samples);
     }
@@ -149,7 +163,7 @@ public class ArrowExportTests
     {
         var samples = new ExportSamples();
         var studies = Enumerable.Range(0, 5).Select(i => new Casebook.Model.StudyRecord { StudyId = $"S{i}", ExamDate = "2020-01-0" + (i + 1) });
-        string path = Path.Combine(ExportSamples.TempDir(), "batches.arrow");
+        string path = Path.Combine(NewDir(), "batches.arrow");
         var result = TableExporter.Export(studies, samples.ReadBlob, "arrow", path, new ExportOptions { BatchSize = 2 });
         var (_, batches) = ReadAll(path);
         Assert.Equal(new[] { 2, 2, 1 }, batches.Select(b => b.Length));
@@ -166,7 +180,7 @@ public class ArrowExportTests
             StudyId = $"S{i}",
             DicomImage = samples.Store(ExportSamples.Pattern(1000, i)),
         }).ToList();
-        string path = Path.Combine(ExportSamples.TempDir(), "blobcut.arrow");
+        string path = Path.Combine(NewDir(), "blobcut.arrow");
         var result = TableExporter.Export(studies, samples.ReadBlob, "arrow", path,
             new ExportOptions { BatchSize = 256, MaxBatchBlobBytes = 1500 });
         Assert.Equal(new[] { 2, 2 }, ReadAll(path).Batches.Select(b => b.Length));
@@ -199,7 +213,7 @@ public class ArrowExportTests
     [Fact]
     public void Arrow_export_of_no_studies_is_a_readable_empty_file()
     {
-        string path = Path.Combine(ExportSamples.TempDir(), "empty.arrow");
+        string path = Path.Combine(NewDir(), "empty.arrow");
         var result = TableExporter.Export([], _ => throw new InvalidOperationException(), "arrow", path,
             new ExportOptions { IncludeSegments = true });
         var (schema, batches) = ReadAll(path);

@@ -9,12 +9,26 @@ using Xunit;
 namespace Casebook.Tests.Export;
 
 /// <summary>JSON Lines export read back with System.Text.Json, plus the exporter's argument checks.</summary>
-public class JsonlExportTests
+public class JsonlExportTests : IDisposable
 {
-    static (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
+    readonly List<string> _dirs = new();
+
+    string NewDir()
+    {
+        string dir = ExportSamples.TempDir();
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
+    (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
     {
         var samples = new ExportSamples();
-        string path = Path.Combine(ExportSamples.TempDir(), "clinical_retrieval.jsonl");
+        string path = Path.Combine(NewDir(), "clinical_retrieval.jsonl");
         var result = TableExporter.Export(samples.All(), samples.ReadBlob, "jsonl", path, options);
         return (path, result, samples);
     }
@@ -129,7 +143,7 @@ public class JsonlExportTests
     [Fact]
     public void Jsonl_segments_table_round_trips()
     {
-        var (_, result, samples) = ExportSamplesTo(new ExportOptions { IncludeSegments = true, SegmentsPath = Path.Combine(ExportSamples.TempDir(), "segs.jsonl") });
+        var (_, result, samples) = ExportSamplesTo(new ExportOptions { IncludeSegments = true, SegmentsPath = Path.Combine(NewDir(), "segs.jsonl") });
         Assert.EndsWith("segs.jsonl", result.SegmentsPath);
         var lines = ReadLines(result.SegmentsPath!);
         Assert.Equal(5, lines.Count);
@@ -148,7 +162,7 @@ public class JsonlExportTests
     {
         var samples = new ExportSamples();
         var ex = Assert.Throws<ArgumentException>(() =>
-            TableExporter.Export(samples.All(), samples.ReadBlob, "csv", Path.Combine(ExportSamples.TempDir(), "x.csv")));
+            TableExporter.Export(samples.All(), samples.ReadBlob, "csv", Path.Combine(NewDir(), "x.csv")));
         Assert.Contains("'csv'", ex.Message);
         Assert.Contains("parquet", ex.Message);
         Assert.Contains("arrow", ex.Message);
@@ -160,7 +174,7 @@ public class JsonlExportTests
     public void Format_names_are_case_insensitive()
     {
         var samples = new ExportSamples();
-        var result = TableExporter.Export(samples.All(), samples.ReadBlob, "JSONL", Path.Combine(ExportSamples.TempDir(), "x.jsonl"));
+        var result = TableExporter.Export(samples.All(), samples.ReadBlob, "JSONL", Path.Combine(NewDir(), "x.jsonl"));
         Assert.Equal("jsonl", result.Format);
     }
 
@@ -170,7 +184,7 @@ public class JsonlExportTests
         var samples = new ExportSamples();
         var bad = new StudyRecord { StudyId = "S-bad", ExamDate = "31/12/1999" };
         var ex = Assert.Throws<InvalidDataException>(() =>
-            TableExporter.Export([bad], samples.ReadBlob, "jsonl", Path.Combine(ExportSamples.TempDir(), "x.jsonl")));
+            TableExporter.Export([bad], samples.ReadBlob, "jsonl", Path.Combine(NewDir(), "x.jsonl")));
         Assert.Contains("S-bad", ex.Message);
         Assert.Contains("31/12/1999", ex.Message);
     }
@@ -182,7 +196,7 @@ public class JsonlExportTests
         var blob = samples.Store([1, 2, 3]);
         var study = new StudyRecord { StudyId = "S-short", DicomImage = blob with { Length = 4 } };
         var ex = Assert.Throws<InvalidDataException>(() =>
-            TableExporter.Export([study], samples.ReadBlob, "jsonl", Path.Combine(ExportSamples.TempDir(), "x.jsonl")));
+            TableExporter.Export([study], samples.ReadBlob, "jsonl", Path.Combine(NewDir(), "x.jsonl")));
         Assert.Contains("S-short", ex.Message);
     }
 
@@ -198,7 +212,7 @@ public class JsonlExportTests
                 yield return new StudyRecord { StudyId = $"S{i}", ReportPdf = samples.Store(ExportSamples.Pattern(16, i)) };
         }
         var readsAtProgress = new List<int>();
-        TableExporter.Export(Studies(), samples.ReadBlob, "jsonl", Path.Combine(ExportSamples.TempDir(), "x.jsonl"),
+        TableExporter.Export(Studies(), samples.ReadBlob, "jsonl", Path.Combine(NewDir(), "x.jsonl"),
             new ExportOptions { BatchSize = 4, Progress = _ => readsAtProgress.Add(samples.BlobReads) });
         Assert.Equal(1, enumerations);
         Assert.Equal(new[] { 4, 8, 10 }, readsAtProgress);

@@ -6,8 +6,22 @@ using Xunit;
 namespace Casebook.Tests.Export;
 
 /// <summary>Parquet export read back by DuckDB, an independent reader.</summary>
-public class ParquetExportTests
+public class ParquetExportTests : IDisposable
 {
+    readonly List<string> _dirs = new();
+
+    string NewDir()
+    {
+        string dir = ExportSamples.TempDir();
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+
     static DuckDBConnection OpenDuckDb()
     {
         var conn = new DuckDBConnection("Data Source=:memory:");
@@ -32,10 +46,10 @@ public class ParquetExportTests
 
     static object? Scalar(DuckDBConnection conn, string sql) => Query(conn, sql).Single()[0];
 
-    static (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
+    (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
     {
         var samples = new ExportSamples();
-        string path = Path.Combine(ExportSamples.TempDir(), "clinical_retrieval.parquet");
+        string path = Path.Combine(NewDir(), "clinical_retrieval.parquet");
         var result = TableExporter.Export(samples.All(), samples.ReadBlob, "parquet", path, options);
         return (path, result, samples);
     }
@@ -200,7 +214,7 @@ public class ParquetExportTests
             var s = samples.Partial();
             return new Casebook.Model.StudyRecord { StudyId = $"S{i:D4}", ExamDate = s.ExamDate, DictationAudio = s.DictationAudio, Segments = s.Segments };
         });
-        string path = Path.Combine(ExportSamples.TempDir(), "big.parquet");
+        string path = Path.Combine(NewDir(), "big.parquet");
         var progress = new List<ExportProgress>();
         var result = TableExporter.Export(studies, samples.ReadBlob, "parquet", path,
             new ExportOptions { BatchSize = 256, IncludeSegments = true, Progress = progress.Add });
@@ -276,7 +290,7 @@ public class ParquetExportTests
     [Fact]
     public void Parquet_export_of_no_studies_is_a_valid_empty_table()
     {
-        string path = Path.Combine(ExportSamples.TempDir(), "empty.parquet");
+        string path = Path.Combine(NewDir(), "empty.parquet");
         var result = TableExporter.Export([], _ => throw new InvalidOperationException(), "parquet", path,
             new ExportOptions { IncludeSegments = true });
         Assert.Equal(0, result.Rows);
