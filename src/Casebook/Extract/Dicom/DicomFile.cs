@@ -131,6 +131,8 @@ public sealed class DicomFile : IDisposable
         }
         catch (DicomParseException e) { file.Fail(e, options); }
         file.StoppedBeforePixels = dataParser.StoppedAtPixelData;
+        file.Warnings.AddRange(parser.Warnings);
+        if (dataParser != parser) file.Warnings.AddRange(dataParser.Warnings);
         return file;
     }
 

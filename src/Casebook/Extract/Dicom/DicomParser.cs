@@ -12,6 +12,8 @@ internal sealed class DicomParser(DicomByteSource source, DicomReadOptions optio
     readonly DicomByteSource _src = source;
     readonly DicomReadOptions _options = options;
 
+    /// <summary>Deviations the reader tolerated (PS3.5 violations that dcmtk and pydicom also accept).</summary>
+    public List<string> Warnings { get; } = new();
     public bool StoppedAtPixelData { get; private set; }
     public long PixelDataOffset { get; private set; } = -1;
 
@@ -93,10 +95,18 @@ internal sealed class DicomParser(DicomByteSource source, DicomReadOptions optio
             }
             else
             {
-                if (!vr.IsKnown && !(IsUpper(head[4]) && IsUpper(head[5])))
-                    throw new DicomParseException($"invalid VR bytes 0x{head[4]:X2}{head[5]:X2}", pos, tag);
                 length = be ? BinaryPrimitives.ReadUInt16BigEndian(head[6..]) : BinaryPrimitives.ReadUInt16LittleEndian(head[6..]);
                 valuePos = pos + 8;
+                if (!vr.IsKnown)
+                {
+                    // Not a PS3.5 Table 6.2-1 VR: assume the 2-byte length of §7.1.2's short form (as dcmtk does)
+                    // and read the value with the dictionary VR.
+                    Warnings.Add($"non-standard VR bytes 0x{head[4]:X2}{head[5]:X2} at byte offset {pos} (tag {tag}); read with a 16-bit length and the dictionary VR");
+                    encodedVR = vr;
+                    var known = tag.IsPrivate ? null : DicomDictionary.Lookup(tag);
+                    vr = known == null ? DicomVR.UN : known.IsAmbiguous ? ResolveAmbiguous(ds, tag, known, length) : known.PrimaryVR;
+                    if (vr.HasLongLength && vr != DicomVR.UN) vr = DicomVR.UN;
+                }
             }
         }
         else
@@ -136,7 +146,7 @@ internal sealed class DicomParser(DicomByteSource source, DicomReadOptions optio
             var implicitItems = ds.ImplicitVR || encodedVR == DicomVR.UN;
             try
             {
-                ReadSequence(el, valuePos, valuePos + length, undefinedLength: false, implicitItems, ds.BigEndian && encodedVR != DicomVR.UN, depth);
+                    return ReadSequence(el, valuePos, valuePos + length, undefinedLength: false, implicitItems, ds.BigEndian && encodedVR != DicomVR.UN, depth, end);
             }
             catch (DicomParseException) when (encodedVR == DicomVR.UN)
             {
@@ -185,7 +195,7 @@ internal sealed class DicomParser(DicomByteSource source, DicomReadOptions optio
     }
 
     /// <summary>PS3.5 §7.5: items (FFFE,E000) of defined or undefined length, ended by the value length or (FFFE,E0DD).</summary>
-    long ReadSequence(DicomElement seq, long start, long end, bool undefinedLength, bool implicitItems, bool bigEndian, int depth)
+    long ReadSequence(DicomElement seq, long start, long end, bool undefinedLength, bool implicitItems, bool bigEndian, int depth, long outerEnd = -1)
     {
         seq.Items = new List<DicomDataset>();
         var pos = start;
@@ -217,7 +227,23 @@ internal sealed class DicomParser(DicomByteSource source, DicomReadOptions optio
             }
             else
             {
-                if (len > end - (pos + 8)) throw new DicomParseException($"item length {len} exceeds the {end - pos - 8} bytes that remain in sequence {seq.Tag}", pos, seq.Tag);
+                if (len > end - (pos + 8))
+                {
+                    // A sequence length too short for its last item, while the item fits the enclosing value:
+                    // a writer miscounted the sequence (seen in DICOMDIRs). Follow the item lengths, and say so.
+                    if (!undefinedLength && outerEnd > end && len <= outerEnd - (pos + 8))
+                    {
+                        Warnings.Add($"sequence {seq.Tag} declares {end - start} bytes but its item at byte offset {pos} runs to {pos + 8 + len}; followed the item length");
+                        end = pos + 8 + len;
+                    }
+                    else
+                    {
+                        // The item claims more than its sequence holds: read its elements up to the sequence end (as dcmtk does);
+                        // if they do not end cleanly there, the element reader reports where.
+                        Warnings.Add($"item at byte offset {pos} in sequence {seq.Tag} claims {len} bytes but only {end - pos - 8} remain; read to the end of the sequence");
+                        len = (uint)(end - pos - 8);
+                    }
+                }
                 ReadDataset(item, pos + 8, pos + 8 + len, untilItemDelimiter: false, depth + 1);
                 pos = pos + 8 + len;
             }

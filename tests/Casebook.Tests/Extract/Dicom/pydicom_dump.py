@@ -51,7 +51,7 @@ def scalar(v, vr):
 
 
 def value_of(elem):
-    vr = str(elem.VR)
+    vr = vr_of(elem)
     v = elem.value
     if vr in BINARY or isinstance(v, (bytes, bytearray)):
         return {"length": len(v) if v is not None else 0}
@@ -69,9 +69,14 @@ def value_of(elem):
     return scalar(v, vr)
 
 
+def vr_of(elem):
+    vr = elem.VR
+    return str(getattr(vr, "value", vr))
+
+
 def element(elem):
-    out = {"tag": "(%04X,%04X)" % (elem.tag.group, elem.tag.element), "vr": str(elem.VR), "keyword": elem.keyword or ""}
-    if str(elem.VR) == "SQ":
+    out = {"tag": "(%04X,%04X)" % (elem.tag.group, elem.tag.element), "vr": vr_of(elem), "keyword": elem.keyword or ""}
+    if vr_of(elem) == "SQ":
         out["items"] = [dataset(item) for item in elem.value]
     else:
         try:
