@@ -174,4 +174,25 @@ public class ReportSegmenterTests
             ("SOCIAL HISTORY", "works as an accountant."), ("IMPRESSION", "gastroenteritis"), ("PLAN", "Conservative management.")],
             ps.Select(p => (p.Section, p.Text)));
     }
+
+    [Fact]
+    public void Primock57_consultation_notes_keep_exact_offsets()
+    {
+        var dir = SharedData.Require("text/primock57/notes");
+        var sections = new HashSet<string>();
+        int notes = 0;
+        foreach (var file in Directory.GetFiles(dir, "*.json"))
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var text = doc.RootElement.GetProperty("note").GetString()!;
+            var ps = ReportSegmenter.Segment(text);
+            AssertExactSpans(text, ps);
+            Assert.NotEmpty(ps);
+            foreach (var p in ps) sections.Add(p.Section);
+            notes++;
+        }
+        Assert.True(notes >= 50, $"only {notes} notes");
+        Assert.Contains("PLAN", sections);
+        Assert.Contains("PAST MEDICAL HISTORY", sections);
+    }
 }

@@ -123,8 +123,7 @@ public static class FilterCompiler
             {
                 // Numbers compare only with numeric JSON values; text such as "40-44" yields NULL (no match),
                 // never SQLite's "every number sorts before every string".
-                var path = f.SqlExpression.Replace("json_extract(", "json_type(");
-                Sql.Append("((CASE WHEN ").Append(path).Append(" IN ('integer', 'real') THEN ").Append(f.SqlExpression)
+                Sql.Append("((CASE WHEN ").Append(f.JsonTypeExpression).Append(" IN ('integer', 'real') THEN ").Append(f.SqlExpression)
                    .Append(" END) ").Append(op).Append(' ').Append(Bind(c.Value.Value)).Append(')');
                 return;
             }

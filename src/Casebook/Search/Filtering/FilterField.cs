@@ -17,7 +17,11 @@ public enum FilterFieldType
 /// (study row) and <c>g</c> (segment row); it is built only from this catalogue or from a validated
 /// metadata key, never from values.
 /// </summary>
-public sealed record FilterField(string Name, FilterFieldType Type, string SqlExpression, bool IsSegmentField = false, bool IsCode = false);
+public sealed record FilterField(string Name, FilterFieldType Type, string SqlExpression, bool IsSegmentField = false, bool IsCode = false)
+{
+    /// <summary>For metadata fields, <c>json_type</c> of the value (to tell numbers from text); null otherwise.</summary>
+    public string? JsonTypeExpression { get; init; }
+}
 
 /// <summary>The catalogue of filterable fields.</summary>
 public static class FilterFields
@@ -81,7 +85,10 @@ public static class FilterFields
 
     // The key is spliced into the JSON path (not a bound parameter) so that an expression index on
     // json_extract(metadata, '$.key') can serve the filter; IsValidKey guarantees it is [A-Za-z0-9_] only.
-    static FilterField Metadata(string key) => new(key, FilterFieldType.Json, $"json_extract(s.metadata, '$.\"{key}\"')");
+    static FilterField Metadata(string key) => new(key, FilterFieldType.Json, $"json_extract(s.metadata, '$.\"{key}\"')")
+    {
+        JsonTypeExpression = $"json_type(s.metadata, '$.\"{key}\"')",
+    };
 
     /// <summary>Closest known name for "did you mean" hints, or null when nothing is close.</summary>
     public static string? Suggest(string name)
