@@ -195,4 +195,20 @@ public class ReportSegmenterTests
         Assert.Contains("PLAN", sections);
         Assert.Contains("PAST MEDICAL HISTORY", sections);
     }
+
+    [Fact]
+    public void Random_text_never_throws_and_spans_stay_exact()
+    {
+        string[] pieces = ["FINDINGS:", "Impression", "\n", "\n\n", ",", ".", " ", "## Plan", "PE:", "word", "Dr.", "1.", ":", "-", "\r\n", "HEENT:", "é", "\t", "ESTIMATED BLOOD LOSS:"];
+        var rng = new Random(7);
+        for (int i = 0; i < 2000; i++)
+        {
+            var text = string.Concat(Enumerable.Range(0, rng.Next(0, 40)).Select(_ => pieces[rng.Next(pieces.Length)] + (rng.Next(3) == 0 ? " " : "")));
+            var ps = ReportSegmenter.Segment(text, maxWords: rng.Next(1, 12));
+            AssertExactSpans(text, ps);
+        }
+        var huge = new string('x', 200_000);
+        var one = ReportSegmenter.Segment(huge);
+        Assert.Equal(huge.Length, Assert.Single(one).CharEnd);
+    }
 }
