@@ -24,7 +24,7 @@ public class ReportSegmenterTests
         var text = "EXAM: Chest PA and lateral\nCLINICAL HISTORY: Cough.\nCOMPARISON: None.\n\nFINDINGS: The heart is normal in size. No pleural effusion.\n\nIMPRESSION: No acute disease.";
         var ps = ReportSegmenter.Segment(text);
         AssertExactSpans(text, ps);
-        Assert.Equal(["PHYSICAL EXAM", "INDICATION", "COMPARISON", "FINDINGS", "IMPRESSION"], ps.Select(p => p.Section));
+        Assert.Equal(["EXAM", "INDICATION", "COMPARISON", "FINDINGS", "IMPRESSION"], ps.Select(p => p.Section));
         Assert.Equal("The heart is normal in size. No pleural effusion.", ps[3].Text);
         Assert.Equal("No acute disease.", ps[4].Text);
     }
