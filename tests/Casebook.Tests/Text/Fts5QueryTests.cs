@@ -37,9 +37,9 @@ public class Fts5QueryTests : IDisposable
         c.ExecuteNonQuery();
     }
 
-    long[] Match(string expression)
+    long[] Match(string? expression)
     {
-        if (expression.Length == 0) return [];
+        if (expression == null) return [];
         using var c = _db.CreateCommand();
         c.CommandText = "SELECT rowid FROM segments_fts WHERE segments_fts MATCH $q ORDER BY bm25(segments_fts), rowid";
         c.Parameters.AddWithValue("$q", expression);
@@ -55,8 +55,8 @@ public class Fts5QueryTests : IDisposable
         Assert.Equal("\"pleural\" OR \"effusions\"", Fts5Query.Build("the pleural effusions"));
         Assert.Equal([1L], Match(Fts5Query.Build("the pleural effusions")));
         Assert.Equal("\"no\"", Fts5Query.Build("no"));
-        Assert.Equal("", Fts5Query.Build("  ... !!! "));
-        Assert.Equal("", Fts5Query.Build(null));
+        Assert.Null(Fts5Query.Build("  ... !!! "));
+        Assert.Null(Fts5Query.Build(null));
     }
 
     [Theory]
@@ -83,7 +83,7 @@ public class Fts5QueryTests : IDisposable
         {
             var q = Fts5Query.Build(userText, expansion);
             Match(q); // throws SqliteException on any FTS5 syntax error
-            foreach (var part in q.Split(" OR ", StringSplitOptions.None).Where(p => p.Length > 0))
+            foreach (var part in (q ?? "").Split(" OR ", StringSplitOptions.None).Where(p => p.Length > 0))
             {
                 Assert.StartsWith("\"", part);
                 Assert.EndsWith("\"", part);

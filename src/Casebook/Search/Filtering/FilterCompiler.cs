@@ -5,7 +5,14 @@ using Microsoft.Data.Sqlite;
 namespace Casebook.Search.Filtering;
 
 /// <summary>A bound value of a compiled filter; the name includes its '$'.</summary>
-public sealed record FilterParameter(string Name, object Value);
+public sealed class FilterParameter(string Name, object Value)
+{
+    public string Name { get; } = Name;
+    public object Value { get; } = Value;
+
+    /// <summary>A fresh <see cref="SqliteParameter"/> (a parameter object belongs to one command, so each command gets its own).</summary>
+    public SqliteParameter Clone() => new(Name, Value);
+}
 
 /// <summary>
 /// A filter ready for SQLite: <see cref="Sql"/> is a boolean expression over aliases <c>s</c> (study) and
@@ -35,7 +42,7 @@ public sealed class CompiledFilter
     /// <summary>Adds fresh <see cref="SqliteParameter"/>s for this filter to a command.</summary>
     public void ApplyTo(SqliteCommand command)
     {
-        foreach (var p in Parameters) command.Parameters.AddWithValue(p.Name, p.Value);
+        foreach (var p in Parameters) command.Parameters.Add(p.Clone());
     }
 }
 

@@ -17,8 +17,13 @@ public static class Fts5Query
     /// <summary>At most this many expansion phrases are added.</summary>
     public const int MaxExpansions = 32;
 
-    /// <summary>The MATCH expression, e.g. <c>"sob" OR "shortness of breath"</c>; empty when the text has no searchable word.</summary>
-    public static string Build(string? userText, QueryExpansion? expansion = null) => ToMatchExpression(Phrases(userText, expansion));
+    /// <summary>The MATCH expression, e.g. <c>"sob" OR "shortness of breath"</c>; null when the text has no searchable
+    /// word (an empty MATCH is an FTS5 error, so callers skip keyword search instead).</summary>
+    public static string? Build(string? userText, QueryExpansion? expansion = null)
+    {
+        var expression = ToMatchExpression(Phrases(userText, expansion));
+        return expression.Length == 0 ? null : expression;
+    }
 
     /// <summary>The weighted phrases a query searches for: the user's words (stop words dropped unless nothing else
     /// is left), weight 1, then expansions from <paramref name="expansion"/> with their lower weights.</summary>
@@ -51,7 +56,7 @@ public static class Fts5Query
         return phrases;
     }
 
-    /// <summary>OR of quoted phrases. Tokens are re-tokenised here too, so phrases from any expansion are safe.</summary>
+    /// <summary>OR of quoted phrases ("" when there are none). Tokens are re-tokenised here too, so phrases from any expansion are safe.</summary>
     public static string ToMatchExpression(IEnumerable<QueryPhrase> phrases)
     {
         var sb = new StringBuilder();
