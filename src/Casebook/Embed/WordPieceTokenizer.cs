@@ -128,8 +128,11 @@ public sealed class WordPieceTokenizer
 
     static string Decompose(string s)
     {
+        // Invariant-globalisation builds (this project's) may leave non-ASCII text un-decomposed, so fold common
+        // Latin accents by table first; NFD then handles whatever the runtime can decompose.
+        s = LatinFold.StripAccents(s);
         try { return s.Normalize(NormalizationForm.FormD); }
-        catch (PlatformNotSupportedException) { return LatinFold.StripAccents(s); } // invariant-globalization builds without ICU
+        catch (PlatformNotSupportedException) { return s; }
     }
 
     void AppendWord(ReadOnlySpan<char> word, List<int> ids, Span<char> buffer)

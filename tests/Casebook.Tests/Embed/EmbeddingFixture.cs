@@ -1,3 +1,4 @@
+using Xunit;
 using Casebook.Embed;
 
 namespace Casebook.Tests.Embed;

@@ -1,3 +1,4 @@
+using Xunit;
 using Casebook.Embed;
 
 namespace Casebook.Tests.Embed;
@@ -32,8 +33,9 @@ public sealed class WordPieceTokenizerTests(EmbeddingFixture models)
     [Fact]
     public void Splits_unknown_words_into_word_pieces()
     {
-        // The BERT paper's example: "unaffable" -> un ##aff ##able
-        Assert.Equal(["un", "##aff", "##able"], Pieces("unaffable"));
+        // bert-base-uncased vocabulary (which MiniLM uses), as HuggingFace's tokenizer splits these words
+        Assert.Equal(["em", "##bed", "##ding", "##s"], Pieces("Embeddings"));
+        Assert.Equal(["token", "##ization"], Pieces("tokenization"));
     }
 
     [Fact]
