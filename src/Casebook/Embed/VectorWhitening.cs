@@ -133,57 +133,158 @@ public sealed class VectorWhitening
     }
 }
 
-/// <summary>Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (accurate; O(n³) per sweep).</summary>
-static class SymmetricEigen
+/// <summary>
+/// Eigen-decomposition of a symmetric matrix: Householder reduction to tridiagonal form, then the implicit QL
+/// algorithm (the classic tred2/tql2 pair, as in EISPACK and JAMA). O(n³) once, not per sweep.
+/// </summary>
+public static class SymmetricEigen
 {
-    /// <summary>Returns eigenvalues and eigenvectors (as columns). The input is copied.</summary>
+    /// <summary>Returns eigenvalues (ascending) and eigenvectors as columns. The input is copied.</summary>
     public static (double[] values, double[,] vectors) Decompose(double[,] matrix)
     {
         var n = matrix.GetLength(0);
-        var a = (double[,])matrix.Clone();
-        var v = new double[n, n];
-        for (var i = 0; i < n; i++) v[i, i] = 1;
-        for (var sweep = 0; sweep < 60; sweep++)
+        var v = new double[n][];
+        for (var i = 0; i < n; i++)
         {
-            double off = 0, diag = 0;
-            for (var p = 0; p < n; p++)
-            {
-                diag += a[p, p] * a[p, p];
-                for (var q = p + 1; q < n; q++) off += a[p, q] * a[p, q];
-            }
-            if (off <= 1e-22 * diag || off == 0) break;
-            for (var p = 0; p < n - 1; p++)
-            for (var q = p + 1; q < n; q++)
-            {
-                var apq = a[p, q];
-                if (Math.Abs(apq) < 1e-300) continue;
-                var theta = (a[q, q] - a[p, p]) / (2 * apq);
-                var t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                if (theta == 0) t = 1;
-                var c = 1 / Math.Sqrt(t * t + 1);
-                var s = t * c;
-                for (var k = 0; k < n; k++) // columns p and q
-                {
-                    double akp = a[k, p], akq = a[k, q];
-                    a[k, p] = c * akp - s * akq;
-                    a[k, q] = s * akp + c * akq;
-                }
-                for (var k = 0; k < n; k++) // rows p and q
-                {
-                    double apk = a[p, k], aqk = a[q, k];
-                    a[p, k] = c * apk - s * aqk;
-                    a[q, k] = s * apk + c * aqk;
-                }
-                for (var k = 0; k < n; k++)
-                {
-                    double vkp = v[k, p], vkq = v[k, q];
-                    v[k, p] = c * vkp - s * vkq;
-                    v[k, q] = s * vkp + c * vkq;
-                }
-            }
+            v[i] = new double[n];
+            for (var j = 0; j < n; j++) v[i][j] = matrix[i, j];
         }
-        var values = new double[n];
-        for (var i = 0; i < n; i++) values[i] = a[i, i];
-        return (values, v);
+        var d = new double[n];
+        var e = new double[n];
+        Tridiagonalise(n, v, d, e);
+        DiagonaliseQl(n, v, d, e);
+        var vectors = new double[n, n];
+        for (var i = 0; i < n; i++)
+        for (var j = 0; j < n; j++) vectors[i, j] = v[i][j];
+        return (d, vectors);
     }
+
+    static void Tridiagonalise(int n, double[][] V, double[] d, double[] e)
+    {
+        for (var j = 0; j < n; j++) d[j] = V[n - 1][j];
+        for (var i = n - 1; i > 0; i--)
+        {
+            double scale = 0, h = 0;
+            for (var k = 0; k < i; k++) scale += Math.Abs(d[k]);
+            if (scale == 0)
+            {
+                e[i] = d[i - 1];
+                for (var j = 0; j < i; j++) { d[j] = V[i - 1][j]; V[i][j] = 0; V[j][i] = 0; }
+            }
+            else
+            {
+                for (var k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+                var f = d[i - 1];
+                var g = Math.Sqrt(h);
+                if (f > 0) g = -g;
+                e[i] = scale * g;
+                h -= f * g;
+                d[i - 1] = f - g;
+                for (var j = 0; j < i; j++) e[j] = 0;
+                for (var j = 0; j < i; j++)
+                {
+                    f = d[j];
+                    V[j][i] = f;
+                    g = e[j] + V[j][j] * f;
+                    for (var k = j + 1; k <= i - 1; k++) { g += V[k][j] * d[k]; e[k] += V[k][j] * f; }
+                    e[j] = g;
+                }
+                f = 0;
+                for (var j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+                var hh = f / (h + h);
+                for (var j = 0; j < i; j++) e[j] -= hh * d[j];
+                for (var j = 0; j < i; j++)
+                {
+                    f = d[j];
+                    g = e[j];
+                    for (var k = j; k <= i - 1; k++) V[k][j] -= f * e[k] + g * d[k];
+                    d[j] = V[i - 1][j];
+                    V[i][j] = 0;
+                }
+            }
+            d[i] = h;
+        }
+        for (var i = 0; i < n - 1; i++) // accumulate transformations
+        {
+            V[n - 1][i] = V[i][i];
+            V[i][i] = 1;
+            var h = d[i + 1];
+            if (h != 0)
+            {
+                for (var k = 0; k <= i; k++) d[k] = V[k][i + 1] / h;
+                for (var j = 0; j <= i; j++)
+                {
+                    double g = 0;
+                    for (var k = 0; k <= i; k++) g += V[k][i + 1] * V[k][j];
+                    for (var k = 0; k <= i; k++) V[k][j] -= g * d[k];
+                }
+            }
+            for (var k = 0; k <= i; k++) V[k][i + 1] = 0;
+        }
+        for (var j = 0; j < n; j++) { d[j] = V[n - 1][j]; V[n - 1][j] = 0; }
+        V[n - 1][n - 1] = 1;
+        e[0] = 0;
+    }
+
+    static void DiagonaliseQl(int n, double[][] V, double[] d, double[] e)
+    {
+        for (var i = 1; i < n; i++) e[i - 1] = e[i];
+        e[n - 1] = 0;
+        double f = 0, tst1 = 0;
+        var eps = Math.Pow(2.0, -52.0);
+        for (var l = 0; l < n; l++)
+        {
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            var m = l;
+            while (m < n && Math.Abs(e[m]) > eps * tst1) m++;
+            if (m == n) m = n - 1;
+            if (m > l)
+            {
+                var iterations = 0;
+                do
+                {
+                    if (++iterations > 300) throw new InvalidOperationException("eigen-decomposition did not converge");
+                    var g = d[l];
+                    var p = (d[l + 1] - g) / (2 * e[l]);
+                    var r = Hypot(p, 1);
+                    if (p < 0) r = -r;
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    var dl1 = d[l + 1];
+                    var h = g - d[l];
+                    for (var i = l + 2; i < n; i++) d[i] -= h;
+                    f += h;
+                    p = d[m];
+                    double c = 1, c2 = c, c3 = c, el1 = e[l + 1], s = 0, s2 = 0;
+                    for (var i = m - 1; i >= l; i--)
+                    {
+                        c3 = c2;
+                        c2 = c;
+                        s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = Hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = c * d[i] - s * g;
+                        d[i + 1] = h + s * (c * g + s * d[i]);
+                        for (var k = 0; k < n; k++)
+                        {
+                            h = V[k][i + 1];
+                            V[k][i + 1] = s * V[k][i] + c * h;
+                            V[k][i] = c * V[k][i] - s * h;
+                        }
+                    }
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                } while (Math.Abs(e[l]) > eps * tst1);
+            }
+            d[l] += f;
+            e[l] = 0;
+        }
+    }
+
+    static double Hypot(double a, double b) => Math.Sqrt(a * a + b * b);
 }
