@@ -37,7 +37,8 @@ async function measure(configure) {
 }
 
 const out = { rows: n, dims, queries: nq, load_s: loadSeconds, indexes: [] };
-out.indexes.push({ index: "flat (no index)", params: "exhaustive", build_s: 0, results: [{ setting: "-", ...(await measure(q => q)) }] });
+if ((a.flat ?? "1") !== "0")
+  out.indexes.push({ index: "flat (no index)", params: "exhaustive", build_s: 0, results: [{ setting: "-", ...(await measure(q => q)) }] });
 const partitions = Math.max(1, Math.round(Math.sqrt(n)));
 for (const kind of kinds) {
   t0 = performance.now();
