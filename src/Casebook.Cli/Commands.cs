@@ -27,6 +27,7 @@ public static partial class Commands
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
           gc                           remove blobs no version references
+          reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
 
         common options: --db DIR (default ./casebook-data), --key-file F (patient pseudonym key), --author NAME
@@ -53,6 +54,7 @@ public static partial class Commands
             "gc" => Gc(a),
             "eval" => Eval(a),
             "demo" => Demo(a),
+            "reembed" => Reembed(a),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
@@ -233,6 +235,19 @@ public static partial class Commands
         var node = new JsonObject { ["version"] = s.Version, ["studies"] = s.Studies, ["segments"] = s.Segments, ["patients"] = s.Patients, ["versions"] = s.Versions, ["blobs"] = s.Blobs };
         if (json) WriteJson(node);
         else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-10} {v}");
+        return 0;
+    }
+
+    static int Reembed(Args a)
+    {
+        var kind = a.Get("kind") ?? throw new UsageException("reembed needs --kind text|image");
+        using var db = OpenDb(a);
+        a.EnsureAllUsed();
+        var bar = new ProgressBar();
+        var versions = db.Reembed(kind, progress: bar);
+        bar.Finish();
+        db.SaveIndexes();
+        Console.Out.WriteLine(versions.Count == 0 ? $"{kind} vectors already made by the configured model" : $"re-embedded {kind} vectors in versions {versions[0]}..{versions[^1]}");
         return 0;
     }
 

@@ -35,7 +35,7 @@ public static partial class Commands
             PrintSearch(q.Execute());
         }
         Show("./casebook search \"fluid around the lung\"", db.Search("fluid around the lung").Limit(3));
-        Show("./casebook search \"SOB and leg swelling\" --mode bm25", db.Search("SOB and leg swelling").Mode(Search.SearchMode.Bm25).Limit(3));
+        Show("./casebook search \"SOB and leg swelling\" --mode bm25", db.Search("SOB and leg swelling").Mode(Casebook.Search.SearchMode.Bm25).Limit(3));
         Show("./casebook search \"lung infection\" --where \"modality = 'CT'\"", db.Search("lung infection").Where("modality = 'CT'").Limit(3));
         Show("./casebook search \"broken wrist after a fall\" --where \"age_band = '80-84' AND sex = 'F'\"", db.Search("broken wrist after a fall").Where("age_band = '80-84' AND sex = 'F'").Limit(3));
         var probe = Path.Combine(work, "images", "cr-0001.png");

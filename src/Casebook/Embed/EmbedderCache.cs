@@ -26,7 +26,7 @@ public static class EmbedderCache
         }
     }
 
-    // Wired to the model registry once it lands (branch `embed`).
-    static ITextEmbedder CreateText(string? modelConfig) => throw new NotImplementedException("text embedder not merged yet");
-    static IImageEmbedder CreateImage(string? modelConfig) => throw new NotImplementedException("image embedder not merged yet");
+    static ModelRegistry Registry(string? modelConfig) => modelConfig == null ? ModelRegistry.CreateDefault() : ModelRegistry.Load(modelConfig);
+    static ITextEmbedder CreateText(string? modelConfig) => Registry(modelConfig).CreateTextEmbedder();
+    static IImageEmbedder CreateImage(string? modelConfig) => Registry(modelConfig).CreateImageEmbedder();
 }

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Casebook.Embed;
+
+/// <summary>How an ONNX Runtime session runs: thread counts and graph optimisation.</summary>
+public sealed record OnnxRunOptions
+{
+    /// <summary>Threads used inside one operator; 0 lets ONNX Runtime choose (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+    /// <summary>Threads used across independent operators (only with parallel execution); 0 = default.</summary>
+    public int InterOpThreads { get; init; }
+    public GraphOptimizationLevel GraphOptimization { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    public static OnnxRunOptions Default { get; } = new();
+
+    public SessionOptions CreateSessionOptions()
+    {
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimization,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        if (IntraOpThreads > 0) options.IntraOpNumThreads = IntraOpThreads;
+        if (InterOpThreads > 0) options.InterOpNumThreads = InterOpThreads;
+        return options;
+    }
+}
+
+/// <summary>Loads ONNX model bytes and opens sessions; names the file in every error.</summary>
+static class OnnxModelLoader
+{
+    public static byte[] ReadModelFile(string path, string what)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{what}: model file not found: {path}", path);
+        return File.ReadAllBytes(path);
+    }
+
+    public static InferenceSession OpenSession(byte[] modelBytes, OnnxRunOptions options, string source)
+    {
+        using var sessionOptions = options.CreateSessionOptions();
+        try
+        {
+            return new InferenceSession(modelBytes, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"cannot load ONNX model {source}: {e.Message}", e);
+        }
+    }
+
+    public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Checks that the session has the named output (or picks the only/first one) and returns its name.</summary>
+    public static string ResolveOutput(InferenceSession session, string? requested, string source)
+    {
+        if (requested == null) return session.OutputMetadata.Keys.First();
+        if (session.OutputMetadata.ContainsKey(requested)) return requested;
+        throw new InvalidDataException(
+            $"ONNX model {source} has no output '{requested}'; its outputs are: {string.Join(", ", session.OutputMetadata.Keys)}");
+    }
+}
