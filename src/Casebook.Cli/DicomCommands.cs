@@ -76,7 +76,7 @@ public static class DicomCommands
         }
         string value;
         if (e.Fragments != null) value = $"<encapsulated: {e.Fragments.Fragments.Count} fragments, {e.Length} bytes>";
-        else if (DicomVR.Kind(e.VR) is DicomVR.VRKind.Binary or DicomVR.VRKind.Unknown) value = $"<{e.Length} bytes>";
+        else if (e.VR.IsBinary || !e.VR.IsKnown) value = $"<{e.Length} bytes>";
         else if (e.VR == DicomVR.AT) value = string.Join('\\', e.GetTags());
         else if (e.VR.IsString) value = "[" + string.Join('\\', e.GetStrings()) + "]";
         else value = string.Join('\\', e.GetNumbers().Take(16).Select(n => Convert.ToString(n, System.Globalization.CultureInfo.InvariantCulture))) + (e.Multiplicity > 16 ? "\\..." : "");
