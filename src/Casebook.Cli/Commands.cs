@@ -27,8 +27,10 @@ public static partial class Commands
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
           gc                           remove blobs no version references
+          dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
+                  [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
         common options: --db DIR (default ./casebook-data), --key-file F (patient pseudonym key), --author NAME
         filter language: docs/filter-language.md
@@ -41,7 +43,8 @@ public static partial class Commands
 
     public static int Run(string verb, string[] rest)
     {
-        var a = new Args(rest, BooleanFlags);
+        // Verbs with their own argument grammar parse `rest` themselves.
+        var a = verb is "dicom" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -55,6 +58,7 @@ public static partial class Commands
             "eval" => Eval(a),
             "demo" => Demo(a),
             "reembed" => Reembed(a),
+            "dicom" => DicomCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
@@ -268,8 +272,13 @@ public static partial class Commands
         var mode = a.Get("mode") ?? "hybrid";
         var json = a.Flag("json");
         var keep = a.Get("keep-db");
+        var bm25Weight = double.Parse(a.Get("bm25-weight") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var denseWeight = double.Parse(a.Get("dense-weight") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var rrfK = (int)(a.Long("rrf-k") ?? 60);
+        var expansion = !a.Flag("no-expansion");
         a.EnsureAllUsed();
-        var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar());
+        var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar(),
+            q => q.Fusion(bm25Weight, denseWeight, 1.0, rrfK).Expansion(expansion));
         var node = new JsonObject { ["ndcg@10"] = Math.Round(r.NdcgAt10, 4), ["recall@100"] = Math.Round(r.RecallAt100, 4), ["queries"] = r.Queries, ["mean_query_ms"] = Math.Round(r.MeanQueryMs, 3) };
         if (json) WriteJson(node);
         else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-14} {v}");

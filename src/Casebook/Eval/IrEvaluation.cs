@@ -13,7 +13,8 @@ public sealed record IrMetrics(double NdcgAt10, double RecallAt100, int Queries,
 /// </summary>
 public static class IrEvaluation
 {
-    public static IrMetrics Run(string docsTsv, string queriesTsv, string qrelsPath, string mode, string? keepDbDir = null, IProgress<Progress>? progress = null)
+    public static IrMetrics Run(string docsTsv, string queriesTsv, string qrelsPath, string mode, string? keepDbDir = null, IProgress<Progress>? progress = null,
+        Func<SearchQuery, SearchQuery>? configure = null)
     {
         var searchMode = ParseMode(mode);
         var docs = ReadTsv(docsTsv);
@@ -28,7 +29,7 @@ public static class IrEvaluation
                 var inputs = docs.Select(d => new StudyInput(d.Id, d.Id, "eval", null, null, null, [], docsTsv) { ReportText = d.Text }).ToList();
                 db.Ingest(inputs, new IngestOptions { BatchSize = 1024, Message = "eval corpus" }, progress);
             }
-            return Evaluate(db, queries, qrels, searchMode, progress);
+            return Evaluate(db, queries, qrels, searchMode, progress, configure);
         }
         finally
         {

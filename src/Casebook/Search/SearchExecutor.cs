@@ -17,7 +17,7 @@ namespace Casebook.Search;
 /// </summary>
 internal static class SearchExecutor
 {
-    sealed record Ranked(long RowId, double Score, string? Snippet);
+    sealed record Ranked(long RowId, double Score);
 
     public static SearchResult Run(CasebookDb db, SearchQuery q)
     {
@@ -28,7 +28,8 @@ internal static class SearchExecutor
         var version = db.ResolveVersion(c, q.AsOfVersion);
         var current = db.ResolveVersion(c, null);
         var filter = q.Filter == null ? null : FilterCompiler.Compile(q.Filter);
-        var depth = Math.Max(100, q.LimitValue * 20);
+        // Segments per ranked list: enough to fill the study limit several times over after grouping.
+        var depth = Math.Max(50, q.LimitValue * 4);
 
         var lists = new List<(List<Ranked> List, double Weight)>();
         if (q.Text != null && q.ModeValue != SearchMode.Dense)
@@ -44,6 +45,7 @@ internal static class SearchExecutor
             lists.Add((Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight));
         }
         var hits = Fuse(c, lists, q);
+        if (q.Text != null && q.ModeValue != SearchMode.Dense) hits = AddSnippets(c, q, hits);
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);
     }
 
@@ -61,7 +63,7 @@ internal static class SearchExecutor
         if (match == null) return [];
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"""
-            SELECT g.row_id, bm25(segments_fts) AS rank, snippet(segments_fts, 0, '[', ']', '…', 24)
+            SELECT g.row_id, bm25(segments_fts) AS rank
             FROM segments_fts JOIN segments g ON g.row_id = segments_fts.rowid JOIN studies s ON s.row_id = g.study_row_id
             WHERE segments_fts MATCH @match AND {Schema.ValidAt}{FilterSql(filter)}
             ORDER BY rank, g.row_id LIMIT @depth
@@ -71,8 +73,26 @@ internal static class SearchExecutor
         Bind(cmd, version, filter);
         var list = new List<Ranked>();
         using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(new Ranked(r.GetInt64(0), -r.GetDouble(1), r.GetString(2)));
+        while (r.Read()) list.Add(new Ranked(r.GetInt64(0), -r.GetDouble(1)));
         return list;
+    }
+
+    /// <summary>FTS snippets (matched terms in [ ]) for the segments actually shown, not for every ranked candidate.</summary>
+    static List<StudyHit> AddSnippets(SqliteConnection c, SearchQuery q, List<StudyHit> hits)
+    {
+        var match = Fts5Query.Build(q.Text!, q.ExpandQuery ? MedicalQueryExpansion.Default : null);
+        if (match == null || hits.Count == 0) return hits;
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT g.segment_id, snippet(segments_fts, 0, '[', ']', '…', 24)
+            FROM segments_fts JOIN segments g ON g.row_id = segments_fts.rowid
+            WHERE segments_fts MATCH @match AND g.row_id IN (SELECT value FROM json_each(@rows))
+            """;
+        cmd.Parameters.AddWithValue("@match", match);
+        cmd.Parameters.AddWithValue("@rows", "[" + string.Join(",", hits.SelectMany(h => h.Matches).Select(m => m.RowId)) + "]");
+        var snippets = new Dictionary<string, string>();
+        using (var r = cmd.ExecuteReader()) while (r.Read()) snippets[r.GetString(0)] = r.GetString(1);
+        return hits.Select(h => h with { Matches = h.Matches.Select(m => m with { Snippet = snippets.GetValueOrDefault(m.SegmentId) }).ToList() }).ToList();
     }
 
     static List<Ranked> Dense(CasebookDb db, SqliteConnection c, SegmentVectorIndexes.Kind kind, string queryModel, float[] vector,
@@ -93,7 +113,7 @@ internal static class SearchExecutor
                 var candidates = Candidates(c, kind, version, filter);
                 found = q.ExactValue ? index.SearchExact(vector, depth, candidates) : index.Search(vector, depth, candidates);
             }
-            return found.Select(f => new Ranked(f.Key, f.Score, null)).ToList();
+            return found.Select(f => new Ranked(f.Key, f.Score)).ToList();
         }
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"""
@@ -109,7 +129,7 @@ internal static class SearchExecutor
             if (model != queryModel)
                 throw new InvalidOperationException($"segment vectors at version {version} were made by '{model}', the query by '{queryModel}'");
             var v = RowCodec.BytesToVector(r.GetValue(1))!;
-            scored.Add(new Ranked(r.GetInt64(0), TensorPrimitives.Dot(vector, v), null));
+            scored.Add(new Ranked(r.GetInt64(0), TensorPrimitives.Dot(vector, v)));
         }
         return scored.OrderByDescending(x => x.Score).ThenBy(x => x.RowId).Take(depth).ToList();
     }
@@ -135,7 +155,6 @@ internal static class SearchExecutor
         var info = SegmentInfo(c, rows);
         var studyScore = new Dictionary<string, double>();
         var segScore = new Dictionary<long, double>();
-        var snippets = new Dictionary<long, string>();
         var single = lists.Count(l => l.List.Count > 0) <= 1;
         foreach (var (list, weight) in lists)
         {
@@ -145,7 +164,6 @@ internal static class SearchExecutor
             {
                 var hit = list[i];
                 if (!info.TryGetValue(hit.RowId, out var seg)) continue;
-                if (hit.Snippet != null) snippets[hit.RowId] = hit.Snippet;
                 var segContribution = single ? hit.Score : weight / (q.RrfK + i + 1);
                 segScore[hit.RowId] = segScore.GetValueOrDefault(hit.RowId) + segContribution;
                 if (!seenStudies.Add(seg.StudyId)) continue;
@@ -162,7 +180,7 @@ internal static class SearchExecutor
             var segs = byStudy[studyId].OrderByDescending(x => x.Score).ThenBy(x => x.Seg.SegmentId, StringComparer.Ordinal).Take(q.SegmentsPerStudy).ToList();
             var first = segs[0].Seg;
             hits.Add(new StudyHit(studyId, first.PatientPseudoId, Math.Round(score, 6), first.Modality, first.ExamDate,
-                segs.Select(x => new SegmentHit(x.Seg.SegmentId, x.Seg.Kind, x.Seg.Text, Math.Round(x.Score, 6), snippets.GetValueOrDefault(x.RowId))).ToList()));
+                segs.Select(x => new SegmentHit(x.Seg.SegmentId, x.Seg.Kind, x.Seg.Text, Math.Round(x.Score, 6), null) { RowId = x.RowId }).ToList()));
         }
         return hits;
     }

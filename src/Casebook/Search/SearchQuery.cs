@@ -6,7 +6,10 @@ public enum SearchMode { Hybrid, Bm25, Dense }
 public sealed record StudyHit(string StudyId, string PatientPseudoId, double Score, string? Modality, string? ExamDate, IReadOnlyList<SegmentHit> Matches);
 
 /// <summary>A matching segment; <see cref="Snippet"/> marks matched terms with [ ] when keyword search found it.</summary>
-public sealed record SegmentHit(string SegmentId, string Kind, string? Text, double Score, string? Snippet);
+public sealed record SegmentHit(string SegmentId, string Kind, string? Text, double Score, string? Snippet)
+{
+    internal long RowId { get; init; }
+}
 
 public sealed record SearchResult(IReadOnlyList<StudyHit> Results, double TookMs);
 
