@@ -28,6 +28,7 @@ public static partial class Commands
           stats [--json]               counts of studies, segments, versions
           gc                           remove blobs no version references
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
+          embed [TEXT...] [--image FILE]   print embedding vectors as JSON lines (stdin lines when no TEXT)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
@@ -58,6 +59,7 @@ public static partial class Commands
             "eval" => Eval(a),
             "demo" => Demo(a),
             "reembed" => Reembed(a),
+            "embed" => Embed(a),
             "dicom" => DicomCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
@@ -255,6 +257,36 @@ public static partial class Commands
         return 0;
     }
 
+    static int Embed(Args a)
+    {
+        var image = a.Get("image");
+        var models = a.Get("models");
+        a.EnsureAllUsed();
+        if (image != null)
+        {
+            var e = Casebook.Embed.EmbedderCache.Image(models);
+            var v = e.Embed([File.ReadAllBytes(image)])[0];
+            WriteJson(new JsonObject { ["model"] = e.Model.Id, ["vector"] = new JsonArray(v.Select(x => (JsonNode)x).ToArray()) });
+            return 0;
+        }
+        var texts = a.Positional.Count > 0 ? a.Positional : ReadStdinLines();
+        var embedder = Casebook.Embed.EmbedderCache.Text(models);
+        foreach (var chunk in texts.Chunk(256))
+        {
+            var vectors = embedder.Embed(chunk);
+            for (var i = 0; i < chunk.Length; i++)
+                WriteJson(new JsonObject { ["model"] = embedder.Model.Id, ["text"] = chunk[i], ["vector"] = new JsonArray(vectors[i].Select(x => (JsonNode)x).ToArray()) });
+        }
+        return 0;
+    }
+
+    static List<string> ReadStdinLines()
+    {
+        var list = new List<string>();
+        while (Console.In.ReadLine() is { } line) if (line.Length > 0) list.Add(line);
+        return list;
+    }
+
     static int Gc(Args a)
     {
         using var db = OpenDb(a);
@@ -276,9 +308,11 @@ public static partial class Commands
         var denseWeight = double.Parse(a.Get("dense-weight") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
         var rrfK = (int)(a.Long("rrf-k") ?? 60);
         var expansion = !a.Flag("no-expansion");
+        var feedback = (int)(a.Long("feedback") ?? 0);
+        var feedbackWeight = double.Parse(a.Get("feedback-weight") ?? "0.5", System.Globalization.CultureInfo.InvariantCulture);
         a.EnsureAllUsed();
         var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar(),
-            q => q.Fusion(bm25Weight, denseWeight, 1.0, rrfK).Expansion(expansion));
+            q => q.Fusion(bm25Weight, denseWeight, 1.0, rrfK).Expansion(expansion).Feedback(feedback, feedbackWeight));
         var node = new JsonObject { ["ndcg@10"] = Math.Round(r.NdcgAt10, 4), ["recall@100"] = Math.Round(r.RecallAt100, 4), ["queries"] = r.Queries, ["mean_query_ms"] = Math.Round(r.MeanQueryMs, 3) };
         if (json) WriteJson(node);
         else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-14} {v}");

@@ -113,6 +113,19 @@ internal static class SearchExecutor
                 var candidates = Candidates(c, kind, version, filter);
                 found = q.ExactValue ? index.SearchExact(vector, depth, candidates) : index.Search(vector, depth, candidates);
             }
+            if (q.FeedbackDocs > 0 && found.Count > 0 && filter == null && !q.ExactValue)
+            {
+                var moved = (float[])vector.Clone();
+                var buffer = new float[vector.Length];
+                var used = 0;
+                foreach (var hit in found.Take(q.FeedbackDocs))
+                    if (index.TryGetVector(hit.Key, buffer)) { TensorPrimitives.MultiplyAdd(buffer, (float)(q.FeedbackWeight / q.FeedbackDocs), moved, moved); used++; }
+                if (used > 0)
+                {
+                    TensorPrimitives.Divide(moved, TensorPrimitives.Norm(moved), moved);
+                    found = index.Search(moved, depth);
+                }
+            }
             return found.Select(f => new Ranked(f.Key, f.Score)).ToList();
         }
         using var cmd = c.CreateCommand();

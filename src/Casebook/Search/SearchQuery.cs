@@ -34,6 +34,8 @@ public sealed class SearchQuery
     internal int RrfK { get; private set; } = 60;
     internal int SegmentsPerStudy { get; private set; } = 3;
     internal bool ExpandQuery { get; private set; } = true;
+    internal int FeedbackDocs { get; private set; }
+    internal double FeedbackWeight { get; private set; }
 
     internal SearchQuery(CasebookDb db, string? text, byte[]? image) { _db = db; Text = string.IsNullOrWhiteSpace(text) ? null : text; ImageBytes = image; }
 
@@ -54,6 +56,11 @@ public sealed class SearchQuery
     public SearchQuery Fusion(double bm25 = 1.0, double dense = 1.0, double image = 1.0, int k = 60) { Bm25Weight = bm25; DenseWeight = dense; ImageWeight = image; RrfK = k; return this; }
     /// <summary>Medical abbreviation/synonym expansion of keyword queries (on by default).</summary>
     public SearchQuery Expansion(bool on) { ExpandQuery = on; return this; }
+    /// <summary>
+    /// Dense pseudo-relevance feedback (Rocchio): the query vector moves toward the mean of its <paramref name="docs"/>
+    /// best segments (weight <paramref name="weight"/>) and the dense search runs again. Off when docs = 0.
+    /// </summary>
+    public SearchQuery Feedback(int docs, double weight = 0.5) { FeedbackDocs = Math.Max(0, docs); FeedbackWeight = weight; return this; }
     public SearchQuery MatchesPerStudy(int n) { SegmentsPerStudy = Math.Max(1, n); return this; }
 
     public SearchResult Execute() => SearchExecutor.Run(_db, this);
