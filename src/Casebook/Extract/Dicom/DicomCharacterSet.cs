@@ -22,11 +22,12 @@ public sealed class DicomCharacterSet
     static readonly CodeElement JisKatakana = new("ISO_IR 13", true, 1, b => Cp(932).GetString(b));
     // JIS X 0208 / 0212 arrive as 7-bit byte pairs in G0; EUC-JP is the same code points with the high bit set (0212 after SS3 0x8F).
     static readonly CodeElement JisX0208 = new("ISO 2022 IR 87", false, 2, b => Cp(20932).GetString(b.Select(x => (byte)(x | 0x80)).ToArray()));
+    // .NET's EUC-JP has no JIS X 0212 plane, so ISO-IR 159 uses a generated table (JisX0212.Generated.cs).
     static readonly CodeElement JisX0212 = new("ISO 2022 IR 159", false, 2, b =>
     {
-        var euc = new byte[b.Length / 2 * 3];
-        for (int i = 0, j = 0; i + 1 < b.Length; i += 2) { euc[j++] = 0x8F; euc[j++] = (byte)(b[i] | 0x80); euc[j++] = (byte)(b[i + 1] | 0x80); }
-        return Cp(20932).GetString(euc);
+        var chars = new char[b.Length / 2];
+        for (var i = 0; i < chars.Length; i++) chars[i] = Casebook.Extract.Dicom.JisX0212.Decode(b[2 * i], b[2 * i + 1]);
+        return new string(chars);
     });
     static readonly CodeElement KsX1001 = new("ISO 2022 IR 149", true, 2, b => Cp(949).GetString(b));
     static readonly CodeElement Gb2312 = new("ISO 2022 IR 58", true, 2, b => Cp(936).GetString(b));
