@@ -32,6 +32,19 @@ public sealed unsafe class CharLsFrameDecoder : IPixelFrameDecoder
     [DllImport(Lib)] static extern int charls_jpegls_decoder_decode_to_buffer(nint decoder, byte* destination, nuint size, uint stride);
     [DllImport(Lib)] static extern nint charls_get_error_message(int error);
 
+    /// <summary>charls_jpegls_errc.jpeg_marker_start_byte_not_found: raised after the last line when the scan is followed by padding, not EOI.</summary>
+    const int MarkerStartByteNotFound = 12;
+
+    /// <summary>
+    /// Decoding checks for EOI only after every line is decoded. Some encoders pad the scan with 0x00 before EOI
+    /// (wg04 MR1_JLSL, which dcmtk and GDCM decode); a missing marker at that point leaves a complete image, so it is accepted.
+    /// </summary>
+    static void CheckDecode(int rc)
+    {
+        if (rc == MarkerStartByteNotFound) return;
+        Check(rc, "decode");
+    }
+
     static void Check(int rc, string step)
     {
         if (rc == 0) return;
@@ -70,11 +83,11 @@ public sealed unsafe class CharLsFrameDecoder : IPixelFrameDecoder
                 // Fast path: CharLS's layout is already the native one.
                 if (bytesPerSample == image.BitsAllocated / 8 && (info.ComponentCount == 1 || codecPlanar == wantPlanar) && destination.Length >= (long)size)
                 {
-                    fixed (byte* dst = destination) Check(charls_jpegls_decoder_decode_to_buffer(decoder, dst, size, 0), "decode");
+                    fixed (byte* dst = destination) CheckDecode(charls_jpegls_decoder_decode_to_buffer(decoder, dst, size, 0));
                     return image.PhotometricInterpretation;
                 }
                 var buffer = new byte[size];
-                fixed (byte* dst = buffer) Check(charls_jpegls_decoder_decode_to_buffer(decoder, dst, size, 0), "decode");
+                fixed (byte* dst = buffer) CheckDecode(charls_jpegls_decoder_decode_to_buffer(decoder, dst, size, 0));
                 var planes = new int[info.ComponentCount][];
                 for (var c = 0; c < planes.Length; c++)
                 {

@@ -28,7 +28,8 @@ public static class NativeLayout
     }
 
     /// <summary>Converts one native frame to stored values in <paramref name="destination"/> (type from <see cref="PixelData.TypeFor"/>).</summary>
-    public static void ToStored(ReadOnlySpan<byte> frame, DicomImageDescription image, Span<byte> destination)
+    /// <param name="clampUnsigned">For codec output: an unsigned value above 2^BitsStored−1 (lossy overshoot) is clamped instead of losing its high bits.</param>
+    public static void ToStored(ReadOnlySpan<byte> frame, DicomImageDescription image, Span<byte> destination, bool clampUnsigned = false)
     {
         if (image.BitsAllocated == 1) { UnpackBits(frame, 0, image, destination); return; }
         var type = PixelData.TypeFor(image.BitsAllocated, image.PixelRepresentation);
@@ -64,7 +65,7 @@ public static class NativeLayout
                 3 => (uint)(frame[at] | frame[at + 1] << 8 | frame[at + 2] << 16),
                 _ => BinaryPrimitives.ReadUInt32LittleEndian(frame[at..]),
             };
-            var v = (raw >> shift) & mask;
+            var v = clampUnsigned && !signed && shift == 0 && raw > mask ? mask : (raw >> shift) & mask;
             if (signed && (v & signBit) != 0) v |= ~mask;
             var o = i * outSize;
             switch (outSize)

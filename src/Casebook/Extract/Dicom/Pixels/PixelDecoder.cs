@@ -57,7 +57,7 @@ public static class PixelDecoder
                 var encoded = fragments.ReadFrame(frames[first + f]);
                 native.AsSpan().Clear();
                 photometric = decoder.DecodeFrame(encoded, image, native);
-                NativeLayout.ToStored(native, image, stored.AsSpan((int)(f * frameStored), (int)frameStored));
+                NativeLayout.ToStored(native, image, stored.AsSpan((int)(f * frameStored), (int)frameStored), clampUnsigned: !TransferSyntaxUids.IsLossless(uid));
             }
         }
         else
