@@ -134,6 +134,20 @@ public sealed class JpegDecoder
         throw new PixelDecodeException("JPEG: no frame header (SOF) found");
     }
 
+    /// <summary>A JFIF (APP0) or Adobe (APP14) marker before the first scan, i.e. the stream itself says how colour is coded.</summary>
+    public static bool HasColourMarker(ReadOnlySpan<byte> jpeg)
+    {
+        var i = 2;
+        while (i + 9 <= jpeg.Length && jpeg[i] == 0xFF)
+        {
+            var m = jpeg[i + 1];
+            if (m == 0xDA) break;
+            if ((m == 0xE0 && jpeg.Slice(i + 4, 5).SequenceEqual("JFIF\0"u8)) || (m == 0xEE && (jpeg[i + 2] << 8 | jpeg[i + 3]) >= 14 && jpeg.Slice(i + 4, 5).SequenceEqual("Adobe"u8))) return true;
+            i += 2 + (jpeg[i + 2] << 8 | jpeg[i + 3]);
+        }
+        return false;
+    }
+
     JpegImage Run(bool? colorTransform)
     {
         if (_data.Length < 4 || _data[0] != 0xFF || _data[1] != 0xD8) throw new PixelDecodeException("JPEG: no SOI marker (FFD8) at the start of the frame");
@@ -161,7 +175,8 @@ public sealed class JpegDecoder
                 case 0xDD: _restartInterval = segment.Length >= 2 ? segment[0] << 8 | segment[1] : 0; break;
                 case 0xE0: if (segment.Length >= 5 && segment[..5].SequenceEqual("JFIF\0"u8)) _jfif = true; break;
                 case 0xEE:
-                    if (segment.Length >= 12 && segment[..5].SequenceEqual("Adobe"u8)) { _adobe = true; _adobeTransform = segment[11]; }
+                    // A short Adobe segment without its transform byte (pydicom SC_rgb_jpeg) is read as transform 0, as GDCM does.
+                    if (segment.Length >= 5 && segment[..5].SequenceEqual("Adobe"u8)) { _adobe = true; _adobeTransform = segment.Length >= 12 ? segment[11] : 0; }
                     break;
                 case 0xDA:
                     _pos = next;

@@ -4,8 +4,10 @@ namespace Casebook.Extract.Dicom.Pixels;
 
 /// <summary>
 /// The managed JPEG decoder behind the DICOM JPEG syntaxes: baseline (8-bit), extended (12-bit), lossless process 14
-/// and SV1. Colour: for 3-component DCT images YCbCr is converted to RGB following JFIF/Adobe markers, and otherwise
-/// when the dataset says YBR_* (PS3.5 §8.2.1); lossless images are returned as coded.
+/// and SV1. Colour: 3-component DCT images are converted from YCbCr to RGB when a JFIF marker or an Adobe APP14
+/// transform flag says so; without either, the dataset decides (YBR_* → convert, RGB → as coded; PS3.5 §8.2.1), not
+/// libjpeg's component-id guess, which mis-colours RGB-coded streams (pydicom SC_rgb_jpeg, SC_jpeg_no_color_transform).
+/// Lossless images are returned as coded.
 /// </summary>
 public sealed class JpegFrameDecoder : IPixelFrameDecoder
 {

@@ -71,6 +71,24 @@ public static class PixelDecoder
                 for (var f = 0; f < count; f++)
                     NativeLayout.UnpackBits(raw, (first + f) * bits, image, stored.AsSpan((int)(f * frameStored), (int)frameStored));
             }
+            else if (IsSubsampled422(image))
+            {
+                // PS3.3 C.7.6.3.1.2: native YBR_FULL_422 stores Y1 Y2 Cb Cr per horizontal pair; expand to three samples per pixel.
+                var unit = image.BitsAllocated / 8;
+                var frameBytes = (long)image.Rows * image.Columns * 2 * unit;
+                var full = image with { PlanarConfiguration = 0 };
+                var native = new byte[full.FrameBytes];
+                for (var f = 0; f < count; f++)
+                {
+                    var start = (first + f) * frameBytes;
+                    if (start + frameBytes > raw.Length) throw Short(raw.Length, start + frameBytes, first + f);
+                    var src = raw.Slice((int)start, (int)frameBytes);
+                    if (file.TransferSyntax.BigEndian) { var tmp = src.ToArray(); NativeFrameDecoder.SwapUnits(tmp, unit); src = tmp; }
+                    Expand422(src, native, image.Rows * image.Columns / 2, unit);
+                    NativeLayout.ToStored(native, full, stored.AsSpan((int)(f * frameStored), (int)frameStored));
+                }
+                photometric = "YBR_FULL";
+            }
             else
             {
                 var frameBytes = image.FrameBytes;
@@ -103,6 +121,21 @@ public static class PixelDecoder
         }
         var (bitsStored, _) = NativeLayout.StoredBits(image);
         return new PixelData(count, image.Rows, image.Columns, image.SamplesPerPixel, type, bitsStored, photometric, stored);
+    }
+
+    static bool IsSubsampled422(DicomImageDescription image) =>
+        image.PhotometricInterpretation.Trim() == "YBR_FULL_422" && image.SamplesPerPixel == 3 && image.Columns % 2 == 0 && image.BitsAllocated is 8 or 16;
+
+    static void Expand422(ReadOnlySpan<byte> src, Span<byte> dst, int pairs, int unit)
+    {
+        for (var p = 0; p < pairs; p++)
+        {
+            var s = src.Slice(p * 4 * unit, 4 * unit);
+            var d = dst.Slice(p * 6 * unit, 6 * unit);
+            var y1 = s[..unit]; var y2 = s.Slice(unit, unit); var cb = s.Slice(2 * unit, unit); var cr = s.Slice(3 * unit, unit);
+            y1.CopyTo(d); cb.CopyTo(d[unit..]); cr.CopyTo(d[(2 * unit)..]);
+            y2.CopyTo(d[(3 * unit)..]); cb.CopyTo(d[(4 * unit)..]); cr.CopyTo(d[(5 * unit)..]);
+        }
     }
 
     static PixelDecodeException Short(long have, long need, int frame) =>

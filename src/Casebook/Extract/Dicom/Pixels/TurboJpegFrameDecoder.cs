@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace Casebook.Extract.Dicom.Pixels;
 
 /// <summary>
-/// 8-bit lossy JPEG through libjpeg-turbo's TurboJPEG API (Debian libturbojpeg0, 2.1: 8-bit DCT only). Used only where
-/// libjpeg's colour decision matches DICOM's (one component; or JFIF/Adobe markers; or YBR_* photometric); everything
-/// else — 12-bit, lossless, an RGB dataset whose stream libjpeg would treat as YCbCr — goes to the managed decoder.
+/// 8-bit lossy JPEG through libjpeg-turbo's TurboJPEG API (Debian libturbojpeg0, 2.1: 8-bit DCT only). Used where
+/// libjpeg's colour decision matches ours (one component, or a JFIF/Adobe marker); 12-bit, lossless, planar output and
+/// marker-less colour streams (where the dataset decides) go to the managed decoder.
 /// </summary>
 public sealed unsafe class TurboJpegFrameDecoder : IPixelFrameDecoder
 {
@@ -36,8 +36,7 @@ public sealed unsafe class TurboJpegFrameDecoder : IPixelFrameDecoder
         if (header.Precision != 8 || header.Sof is not (0xC0 or 0xC1)) return _managed.DecodeFrame(encoded, image, destination);
         if (header.Width != image.Columns || header.Height != image.Rows || header.Components != image.SamplesPerPixel)
             throw new PixelDecodeException($"JPEG codestream is {header.Width}×{header.Height}×{header.Components}, the dataset says {image.Columns}×{image.Rows}×{image.SamplesPerPixel}");
-        if (header.Components == 3 && !HasColourMarker(encoded) && !image.PhotometricInterpretation.StartsWith("YBR", StringComparison.Ordinal))
-            return _managed.DecodeFrame(encoded, image, destination);
+        if (header.Components == 3 && !JpegDecoder.HasColourMarker(encoded)) return _managed.DecodeFrame(encoded, image, destination);
         if (_handle == 0) _handle = tjInitDecompress();
         if (_handle == 0) throw new PixelDecodeException("libjpeg-turbo could not create a decompressor");
         fixed (byte* src = encoded)
@@ -54,19 +53,4 @@ public sealed unsafe class TurboJpegFrameDecoder : IPixelFrameDecoder
     }
 
     PixelDecodeException Fail(string step) => new($"JPEG (libjpeg-turbo) {step} failed: {Marshal.PtrToStringUTF8(tjGetErrorStr2(_handle))}");
-
-    /// <summary>JFIF (APP0) or Adobe (APP14) before the first scan: libjpeg then decides colour the same way as the managed decoder.</summary>
-    static bool HasColourMarker(ReadOnlySpan<byte> jpeg)
-    {
-        var i = 2;
-        while (i + 4 <= jpeg.Length && jpeg[i] == 0xFF)
-        {
-            var m = jpeg[i + 1];
-            if (m == 0xDA) break;
-            var len = jpeg[i + 2] << 8 | jpeg[i + 3];
-            if ((m == 0xE0 || m == 0xEE) && i + 9 <= jpeg.Length && (jpeg.Slice(i + 4, 4).SequenceEqual("JFIF"u8) || jpeg.Slice(i + 4, 5).SequenceEqual("Adobe"u8))) return true;
-            i += 2 + len;
-        }
-        return false;
-    }
 }
