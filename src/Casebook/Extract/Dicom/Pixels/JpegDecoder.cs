@@ -110,7 +110,12 @@ public sealed class JpegDecoder
     public static JpegImage Decode(ReadOnlySpan<byte> jpeg, bool? colorTransform = null, long maxPixels = 1L << 28)
     {
         var d = new JpegDecoder(jpeg.ToArray(), maxPixels);
-        return d.Run(colorTransform);
+        try { return d.Run(colorTransform); }
+        catch (IndexOutOfRangeException e)
+        {
+            // Managed bounds checks are the last line against corrupt tables/sampling combinations not caught above.
+            throw new PixelDecodeException($"JPEG: corrupt codestream (inconsistent tables or sampling) near byte {d._pos}", e);
+        }
     }
 
     /// <summary>Reads only the frame header (SOFn): width, height, components, precision, process.</summary>

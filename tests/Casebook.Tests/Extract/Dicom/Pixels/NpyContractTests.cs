@@ -20,7 +20,7 @@ public class NpyContractTests(ITestOutputHelper output)
         "dicom/pydicom/CT_small.dcm", "dicom/pydicom/MR_small_bigendian.dcm", "dicom/pydicom/SC_rgb_rle_16bit.dcm",
         "dicom/pydicom/SC_rgb_rle_32bit_2frame.dcm", "dicom/pydicom/rtdose_expb.dcm", "dicom/pydicom/SC_rgb_small_odd_big_endian.dcm",
         "dicom/pydicom/SC_ybr_full_422_uncompressed.dcm", "dicom/pydicom/rtdose_rle.dcm", "dicom/highdicom/seg_image_ct_binary.dcm",
-        "dicom/fodicom/CR-MONO1-10-chest", "dicom/pydicom/MR_small_RLE.dcm", "dicom/pydicom/liver_expb_1frame.dcm",
+        "dicom/pydicom/MR_small_expb.dcm", "dicom/pydicom/MR_small_RLE.dcm", "dicom/pydicom/liver_expb_1frame.dcm",
     ];
 
     [Fact]
