@@ -17,9 +17,9 @@ foreach (var suite in suites)
     var section = suite switch
     {
         "ir" => IrBenchmarks.Run(shared, work),
-        "embedding" => EmbeddingBenchmarks.Run(shared),
+        "embedding" => EmbeddingBenchmarks.RunThroughput(shared),
         "vectors" => VectorBenchmarks.Run(shared, work, include1M: !args.Contains("--no-1m")),
-        "images" => ImageBenchmarks.Run(shared),
+        "images" => EmbeddingBenchmarks.RunImageRetrieval(shared),
         _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, all)"),
     };
     Console.Out.WriteLine(section);

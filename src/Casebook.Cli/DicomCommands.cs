@@ -45,25 +45,16 @@ public static class DicomCommands
         catch (DicomParseException e) { Console.Error.WriteLine($"casebook dicom dump: {path}: {e.Message}"); return 2; }
         using (file)
         {
-            var stdout = Console.OpenStandardOutput();
-            if (json)
-            {
-                using var w = new System.Text.Json.Utf8JsonWriter(stdout, new System.Text.Json.JsonWriterOptions
-                { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-                DicomJson.Write(file, w);
-                w.Flush();
-                stdout.WriteByte((byte)'\n');
-            }
+            if (json) Console.Out.WriteLine(DicomJson.Dump(file));
             else
             {
                 var text = new StringBuilder();
                 text.AppendLine($"# transfer syntax: {file.TransferSyntax}");
                 foreach (var e in file.Meta) AppendText(text, e, 0);
                 foreach (var e in file.Dataset) AppendText(text, e, 0);
-                var bytes = Encoding.UTF8.GetBytes(text.ToString());
-                stdout.Write(bytes);
+                Console.Out.Write(text.ToString());
             }
-            stdout.Flush();
+            Console.Out.Flush();
             foreach (var warning in file.Warnings) Console.Error.WriteLine($"warning: {warning}");
             foreach (var p in file.Problems) Console.Error.WriteLine($"error: {p.Message}");
             return file.IsComplete ? 0 : 3;
@@ -85,7 +76,7 @@ public static class DicomCommands
         }
         string value;
         if (e.Fragments != null) value = $"<encapsulated: {e.Fragments.Fragments.Count} fragments, {e.Length} bytes>";
-        else if (DicomVR.Kind(e.VR) is DicomVR.VRKind.Binary or DicomVR.VRKind.Unknown) value = $"<{e.Length} bytes>";
+        else if (e.VR.IsBinary || !e.VR.IsKnown) value = $"<{e.Length} bytes>";
         else if (e.VR == DicomVR.AT) value = string.Join('\\', e.GetTags());
         else if (e.VR.IsString) value = "[" + string.Join('\\', e.GetStrings()) + "]";
         else value = string.Join('\\', e.GetNumbers().Take(16).Select(n => Convert.ToString(n, System.Globalization.CultureInfo.InvariantCulture))) + (e.Multiplicity > 16 ? "\\..." : "");

@@ -62,6 +62,7 @@ internal sealed class SegmentVectorIndexes
 
     void Reset()
     {
+        foreach (var index in _indexes.Values) index?.Dispose();
         _indexes.Clear();
         _state = new State();
     }
@@ -107,13 +108,13 @@ internal sealed class SegmentVectorIndexes
             var state = JsonSerializer.Deserialize<State>(File.ReadAllText(statePath)) ?? new State();
             foreach (var (name, dim) in state.Dimensions)
             {
-                var index = VectorIndex.Load(Path.Combine(_dir, name + ".usearch"), dim);
-                if (index == null) { Reset(); return; }
+                var index = VectorIndex.Load(Path.Combine(_dir, name + ".usearch"));
+                if (index.Dimensions != dim) throw new InvalidDataException($"{name} index has {index.Dimensions} dimensions, state says {dim}");
                 _indexes[name] = index;
             }
             _state = state;
         }
-        catch (Exception e) when (e is IOException or JsonException or InvalidDataException)
+        catch (Exception e) when (e is IOException or JsonException or InvalidDataException or InvalidOperationException)
         {
             Console.Error.WriteLine($"casebook: vector index cache unreadable ({e.Message}); rebuilding from rows");
             Reset();

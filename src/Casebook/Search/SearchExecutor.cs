@@ -85,13 +85,13 @@ internal static class SearchExecutor
             if (index == null) return [];
             if (model != queryModel)
                 throw new InvalidOperationException($"the database's {kind.Name} vectors were made by '{model}' but the query is embedded with '{queryModel}'; re-embed the column ({kind.Name}) or configure the same model");
-            IReadOnlyList<(long Key, float Score)> found;
+            IReadOnlyList<VectorHit> found;
             if (filter == null)
                 found = q.ExactValue ? index.SearchExact(vector, depth) : index.Search(vector, depth);
             else
             {
                 var candidates = Candidates(c, kind, version, filter);
-                found = q.ExactValue ? index.SearchExact(vector, depth, candidates) : index.Search(vector, depth, candidates.Contains);
+                found = q.ExactValue ? index.SearchExact(vector, depth, candidates) : index.Search(vector, depth, candidates);
             }
             return found.Select(f => new Ranked(f.Key, f.Score, null)).ToList();
         }

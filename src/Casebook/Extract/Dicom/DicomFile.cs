@@ -40,12 +40,44 @@ public sealed class DicomFile : IDisposable
     public static DicomFile Open(string path, DicomReadOptions? options = null)
     {
         options ??= DicomReadOptions.Default;
-        var length = new FileInfo(path).Length;
-        DicomByteSource source = length <= options.ReadWholeFileUpTo && !options.StopBeforePixels
-            ? new MemoryByteSource(File.ReadAllBytes(path))
-            : new FileByteSource(path);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var length = RandomAccess.GetLength(handle);
+        if (options.StopBeforePixels)
+        {
+            // Header only: read a prefix, and a larger one only when the header does not fit in it
+            // (the reader reports running out of bytes before the pixel data). Nothing past the header is read.
+            var prefix = Math.Min(length, 16 * 1024);
+            while (true)
+            {
+                var buffer = ReadPrefix(handle, (int)prefix);
+                var file = Read(new MemoryByteSource(buffer), options with { Strict = false });
+                if (file.IsComplete || prefix >= length)
+                {
+                    if (!file.IsComplete && options.Strict) throw file.Problems[0];
+                    return file;
+                }
+                prefix = Math.Min(length, Math.Min(prefix * 8, options.ReadWholeFileUpTo));
+                if (prefix >= options.ReadWholeFileUpTo && length > options.ReadWholeFileUpTo) break;
+            }
+        }
+        if (length <= options.ReadWholeFileUpTo)
+            return Read(new MemoryByteSource(ReadPrefix(handle, (int)length)), options);
+        var source = new FileByteSource(path);
         try { return Read(source, options); }
         catch { source.Dispose(); throw; }
+    }
+
+    static byte[] ReadPrefix(Microsoft.Win32.SafeHandles.SafeFileHandle handle, int count)
+    {
+        var buffer = new byte[count];
+        var total = 0;
+        while (total < count)
+        {
+            var n = RandomAccess.Read(handle, buffer.AsSpan(total), total);
+            if (n <= 0) return buffer[..total];
+            total += n;
+        }
+        return buffer;
     }
 
     public static DicomFile Open(ReadOnlyMemory<byte> bytes, DicomReadOptions? options = null) => Read(new MemoryByteSource(bytes), options ?? DicomReadOptions.Default);

@@ -15,11 +15,23 @@ public readonly record struct DicomVR(ushort Code)
         UN = From('U', 'N'), UR = From('U', 'R'), US = From('U', 'S'), UT = From('U', 'T'), UV = From('U', 'V');
 
     /// <summary>True for the 34 VRs of PS3.5 Table 6.2-1.</summary>
-    public bool IsKnown => Kind(this) != VRKind.Unknown;
+    public bool IsKnown => (Flags[Code] & KnownFlag) != 0;
 
     /// <summary>PS3.5 §7.1.2: these VRs have a 2-byte reserved field and a 32-bit length in explicit VR.</summary>
-    public bool HasLongLength => this == OB || this == OD || this == OF || this == OL || this == OV || this == OW ||
-                                 this == SQ || this == UC || this == UN || this == UR || this == UT || this == SV || this == UV;
+    public bool HasLongLength => (Flags[Code] & LongFlag) != 0;
+
+    // One lookup per element on the parser's hot path instead of a chain of comparisons.
+    const byte KnownFlag = 1, LongFlag = 2;
+    static readonly byte[] Flags = BuildFlags();
+    static byte[] BuildFlags()
+    {
+        var f = new byte[65536];
+        foreach (var s in "AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".Split(' '))
+            f[(s[0] << 8) | s[1]] = KnownFlag;
+        foreach (var s in "OB OD OF OL OV OW SQ UC UN UR UT SV UV".Split(' '))
+            f[(s[0] << 8) | s[1]] |= LongFlag;
+        return f;
+    }
 
     public bool IsString => Kind(this) is VRKind.Text or VRKind.DecimalString or VRKind.IntegerString;
     /// <summary>Strings whose bytes pass through Specific Character Set (PS3.5 §6.1.2.3): SH, LO, UC, ST, LT, UT, PN.</summary>

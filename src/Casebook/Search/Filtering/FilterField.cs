@@ -53,6 +53,8 @@ public static class FilterFields
         Add(new("anatomical_regions", FilterFieldType.List, "s.anatomical_regions"));
         Add(new("pathology_findings", FilterFieldType.List, "s.pathology_findings"));
         Add(new("risk_factors", FilterFieldType.List, "s.risk_factors"));
+        Add(new("timeline_events", FilterFieldType.List, "s.timeline_events"));
+        d["temporal_events"] = d["timeline_events"]; // the seed's second name for the one timeline list
         Add(new("kind", FilterFieldType.Text, "g.kind", IsSegmentField: true));
         foreach (var key in MetadataKeys) Add(Metadata(key));
         return d;
