@@ -2,7 +2,7 @@
 # Installs the Debian packages Casebook needs (apt-get; sudo when not root). Quiet and idempotent:
 # nothing is installed when everything is already there.
 set -euo pipefail
-PACKAGES=(ca-certificates zstd python3-pydicom dcmtk)
+PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
