@@ -10,7 +10,7 @@ namespace Casebook.Cli;
 /// </summary>
 public static class DicomCommands
 {
-    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]";
+    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]\n       casebook dicom pixels FILE --out F.npy [--frame N] [--png F.png] [--window C,W | --preset NAME]";
 
     public static int Run(string[] args)
     {
@@ -20,7 +20,8 @@ public static class DicomCommands
             return args[0] switch
             {
                 "dump" => Dump(args[1..]),
-                "pixels" or "deid" => NotYet(args[0]),
+                "pixels" => PixelCommands.Pixels(args[1..]),
+                "deid" => NotYet(args[0]),
                 _ => Fail($"unknown dicom verb '{args[0]}'\n{Usage}"),
             };
         }
