@@ -6,19 +6,21 @@ namespace Casebook.Extract.Dicom.Deid;
 /// <summary>A de-identified instance ready to write, and what was done to it.</summary>
 public sealed class DeidResult
 {
-    internal DeidResult(DicomOutputDataset dataset, string transferSyntaxUid, DeidMetadata metadata)
+    internal DeidResult(DicomOutputDataset meta, DicomOutputDataset dataset, string transferSyntaxUid, DeidMetadata metadata)
     {
-        Dataset = dataset; TransferSyntaxUid = transferSyntaxUid; Metadata = metadata;
+        Meta = meta; Dataset = dataset; TransferSyntaxUid = transferSyntaxUid; Metadata = metadata;
     }
 
+    /// <summary>The regenerated File Meta Information (group 0002): remapped Media Storage SOP Instance UID, Casebook's implementation UID.</summary>
+    public DicomOutputDataset Meta { get; }
     public DicomOutputDataset Dataset { get; }
     /// <summary>Explicit VR little endian for native data; the original syntax for encapsulated (compressed) pixel data.</summary>
     public string TransferSyntaxUid { get; }
     public DeidMetadata Metadata { get; }
 
-    public void Save(string path) => DicomWriter.Write(path, Dataset, TransferSyntaxUid);
-    public void WriteTo(Stream stream) => DicomWriter.Write(stream, Dataset, TransferSyntaxUid);
-    public byte[] ToBytes() => DicomWriter.ToBytes(Dataset, TransferSyntaxUid);
+    public void Save(string path) => DicomWriter.Write(path, Dataset, TransferSyntaxUid, Meta);
+    public void WriteTo(Stream stream) => DicomWriter.Write(stream, Dataset, TransferSyntaxUid, Meta);
+    public byte[] ToBytes() => DicomWriter.ToBytes(Dataset, TransferSyntaxUid, Meta);
 }
 
 /// <summary>

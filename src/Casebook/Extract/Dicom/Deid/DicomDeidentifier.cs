@@ -71,6 +71,9 @@ public sealed class DicomDeidentifier
         output.SetString(new DicomTag(0x00280303), DicomVR.CS, Options.RetainLongitudinalModifiedDates ? "MODIFIED" : "REMOVED");
 
         var ts = DicomWriter.OutputTransferSyntax(file.TransferSyntax);
+        // A dataset without its own SOP UIDs (some test objects) takes them from the original meta, the instance UID remapped (Table E.1-1: (0002,0003) U).
+        var metaInstance = file.Meta.GetString(DicomTag.MediaStorageSOPInstanceUID) is { Length: > 0 } mi ? _uids.Remap(mi) : null;
+        var meta = DicomWriter.BuildMeta(output, ts, file.Meta.GetString(DicomTag.MediaStorageSOPClassUID), metaInstance);
         var metadata = new DeidMetadata
         {
             Method = method,
@@ -85,10 +88,10 @@ public sealed class DicomDeidentifier
             Masked = masked,
             StudyInstanceUid = output.GetString(DicomTag.StudyInstanceUID) ?? "",
             SeriesInstanceUid = output.GetString(DicomTag.SeriesInstanceUID) ?? "",
-            SopInstanceUid = output.GetString(DicomTag.SOPInstanceUID) ?? "",
+            SopInstanceUid = meta.GetString(DicomTag.MediaStorageSOPInstanceUID) ?? "",
             Notes = ctx.Notes,
         };
-        return new DeidResult(output, ts, metadata);
+        return new DeidResult(meta, output, ts, metadata);
     }
 
     // ---- the profile, element by element ----
@@ -121,6 +124,8 @@ public sealed class DicomDeidentifier
         {
             var tag = e.Tag;
             if (tag.IsGroupLength || tag.Group == 0x0002) continue;
+            // PS3.5 §7.8.1: odd groups 0001-0007 and FFFF may not be used; like private data they can hold anything, so they go too.
+            if ((tag.Group & 1) == 1 && !tag.IsPrivate) { ctx.Notes.Add($"removed {tag} (illegal odd group)"); continue; }
             if (tag.IsPrivate)
             {
                 if (tag.IsPrivateCreator) continue; // kept below only when an element of its block is kept

@@ -20,12 +20,14 @@ public static class DicomWriter
         source.Encapsulated ? source.Uid : DicomTransferSyntax.ExplicitVRLittleEndian.Uid;
 
     /// <summary>Builds group 0002 for a dataset: SOP class and instance from the dataset, Casebook's implementation identity.</summary>
-    public static DicomOutputDataset BuildMeta(DicomOutputDataset dataset, string transferSyntaxUid)
+    /// <param name="sopClassUid">used when the dataset has no (0008,0016)</param>
+    /// <param name="sopInstanceUid">used when the dataset has no (0008,0018)</param>
+    public static DicomOutputDataset BuildMeta(DicomOutputDataset dataset, string transferSyntaxUid, string? sopClassUid = null, string? sopInstanceUid = null)
     {
         var meta = new DicomOutputDataset();
         meta.SetBytes(new DicomTag(0x00020001), DicomVR.OB, new byte[] { 0x00, 0x01 });
-        meta.SetString(DicomTag.MediaStorageSOPClassUID, DicomVR.UI, dataset.GetString(DicomTag.SOPClassUID) ?? "");
-        meta.SetString(DicomTag.MediaStorageSOPInstanceUID, DicomVR.UI, dataset.GetString(DicomTag.SOPInstanceUID) ?? "");
+        meta.SetString(DicomTag.MediaStorageSOPClassUID, DicomVR.UI, dataset.GetString(DicomTag.SOPClassUID) ?? sopClassUid ?? "");
+        meta.SetString(DicomTag.MediaStorageSOPInstanceUID, DicomVR.UI, dataset.GetString(DicomTag.SOPInstanceUID) ?? sopInstanceUid ?? "");
         meta.SetString(DicomTag.TransferSyntaxUID, DicomVR.UI, transferSyntaxUid);
         meta.SetString(new DicomTag(0x00020012), DicomVR.UI, ImplementationClassUid);
         meta.SetString(new DicomTag(0x00020013), DicomVR.SH, ImplementationVersionName);
