@@ -51,7 +51,7 @@ public sealed record SafePrivateTag(ushort Group, ushort Element, string? Creato
         return new SafePrivateTag(group, element, creator);
     }
 
-    internal bool Matches(DicomTag tag, string? creator) => Creator == null
+    public bool Matches(DicomTag tag, string? creator) => Creator == null
         ? tag.Group == Group && tag.Element == Element
         : tag.Group == Group && (tag.Element & 0xFF) == (Element & 0xFF) && string.Equals(Creator, creator?.Trim(), StringComparison.Ordinal);
 }
