@@ -117,7 +117,8 @@ public sealed class DicomDeidentifier
         public bool Cleaned { get; set; }
     }
 
-    void Process(DicomDataset src, DicomOutputDataset dst, Context ctx, int depth, DicomByteSource source)
+    /// <param name="cleanText">inside a sequence being cleaned (Clean Descriptors): text not in the table is scrubbed too</param>
+    void Process(DicomDataset src, DicomOutputDataset dst, Context ctx, int depth, DicomByteSource source, bool cleanText = false)
     {
         var keptPrivateBlocks = new HashSet<uint>();
         foreach (var e in src)
@@ -150,7 +151,8 @@ public sealed class DicomDeidentifier
             {
                 // Not in Table E.1-1: kept. Sequences are kept with the profile applied inside; under the dates option,
                 // every other date is shifted too, so no absolute date survives anywhere.
-                if (e.Items != null) dst.Set(Recurse(e, ctx, depth, source));
+                if (e.Items != null) dst.Set(Recurse(e, ctx, depth, source, cleanText));
+                else if (cleanText && e.VR.UsesCharacterSet) { if (CleanText(e, "in a cleaned sequence", ctx, source) is { } c) dst.Set(c); }
                 else if (Options.RetainLongitudinalModifiedDates && (e.VR == DicomVR.DA || e.VR == DicomVR.DT)) dst.Set(ShiftDates(e, ctx));
                 else dst.Set(DicomOutputElement.From(e, source));
                 continue;
@@ -161,7 +163,7 @@ public sealed class DicomDeidentifier
                 case DeidAction.Remove:
                     break;
                 case DeidAction.Keep:
-                    dst.Set(e.Items != null ? Recurse(e, ctx, depth, source) : DicomOutputElement.From(e, source));
+                    dst.Set(e.Items != null ? Recurse(e, ctx, depth, source, cleanText) : DicomOutputElement.From(e, source));
                     break;
                 case DeidAction.Empty:
                     dst.Set(e.Items != null || e.VR == DicomVR.SQ ? new DicomOutputElement(tag, DicomVR.SQ, default) { Items = [] } : new DicomOutputElement(tag, e.VR, default));
@@ -185,13 +187,13 @@ public sealed class DicomDeidentifier
         }
     }
 
-    DicomOutputElement Recurse(DicomElement e, Context ctx, int depth, DicomByteSource source)
+    DicomOutputElement Recurse(DicomElement e, Context ctx, int depth, DicomByteSource source, bool cleanText = false)
     {
         var items = new List<DicomOutputDataset>(e.Items!.Count);
         foreach (var item in e.Items)
         {
             var o = new DicomOutputDataset();
-            Process(item, o, ctx, depth + 1, source);
+            Process(item, o, ctx, depth + 1, source, cleanText);
             items.Add(o);
         }
         return new DicomOutputElement(e.Tag, DicomVR.SQ, default) { Items = items };
@@ -206,21 +208,28 @@ public sealed class DicomDeidentifier
             return DicomOutputElement.From(e, source); // TM and timezone offsets: a whole-day shift leaves them unchanged
         }
         // Clean Descriptors (E.3.5).
-        if (e.Items != null) { ctx.Cleaned = true; return Recurse(e, ctx, depth, source); }
+        if (e.Items != null) { ctx.Cleaned = true; return Recurse(e, ctx, depth, source, cleanText: true); }
+        if (!e.VR.IsString) return DicomOutputElement.From(e, source);
+        return CleanText(e, row.Name, ctx, source);
+    }
+
+    DicomOutputElement? CleanText(DicomElement e, string name, Context ctx, DicomByteSource source)
+    {
         if (e.VR == DicomVR.LT || e.VR == DicomVR.ST || e.VR == DicomVR.UT)
         {
             // Narrative text cannot be shown free of identifiers by pattern scrubbing; it is removed until an NLP scrubber exists.
-            ctx.Notes.Add($"removed free text {e.Tag} {row.Name}");
+            ctx.Notes.Add($"removed free text {e.Tag} {name}");
             return null;
         }
-        if (!e.VR.IsString) return DicomOutputElement.From(e, source);
+        // A person name inside a cleaned descriptor (e.g. in a code sequence item) is never a descriptor: emptied.
+        if (e.VR == DicomVR.PN) return new DicomOutputElement(e.Tag, e.VR, default);
         var text = string.Join('\\', e.GetStrings());
         var scrubbed = ctx.Scrub.Scrub(text);
         ctx.Cleaned = true;
         if (scrubbed == text) { return DicomOutputElement.From(e, source); }
         var bytes = EncodeLike(e.Parent.CharacterSet, scrubbed);
-        if (bytes == null) { ctx.Notes.Add($"removed descriptor {e.Tag} {row.Name} (could not re-encode after cleaning)"); return null; }
-        ctx.Notes.Add($"cleaned descriptor {e.Tag} {row.Name}");
+        if (bytes == null) { ctx.Notes.Add($"removed descriptor {e.Tag} {name} (could not re-encode after cleaning)"); return null; }
+        ctx.Notes.Add($"cleaned descriptor {e.Tag} {name}");
         return new DicomOutputElement(e.Tag, e.VR, bytes);
     }
 

@@ -307,4 +307,39 @@ public sealed class DicomDeidentifierTests : IDisposable
         // The known-malformed files of docs/dicom.md, and nothing else, are refused.
         Assert.All(refused, r => Assert.Matches("truncated|no_meta|GH179B|GH364", r));
     }
+    [Fact]
+    public void Clean_descriptors_scrubs_identifiers_inside_descriptors_and_their_code_sequences()
+    {
+        using var f = DicomFile.Open(SharedData.Require("dicom/pydicom/CT_small.dcm")); // patient CompressedSamples^CT1, id 1CT1
+        var ds = DicomOutputDataset.From(f.Dataset, f.Source);
+        ds.SetString(new DicomTag(0x00081030), DicomVR.LO, "CT abdomen CompressedSamples 2004-01-19");
+        ds.SetString(new DicomTag(0x00204000), DicomVR.LT, "Patient CompressedSamples called back");
+        ds.SetString(new DicomTag(0x00181200), DicomVR.DA, "20040110"); // Date of Last Calibration: not in Table E.1-1
+        var item = new DicomOutputDataset();
+        item.SetString(new DicomTag(0x00080100), DicomVR.SH, "R10.9");
+        item.SetString(new DicomTag(0x00080104), DicomVR.LO, "Pain, ask CompressedSamples on 555 123 4567");
+        item.SetString(new DicomTag(0x0040A123), DicomVR.PN, "Nurse^Jane");
+        ds.SetSequence(new DicomTag(0x00321067), [item]); // Reason for Visit Code Sequence: X, C under Clean Descriptors
+        var input = _dir["clean-in.dcm"];
+        DicomWriter.Write(input, ds, DicomWriter.OutputTransferSyntax(f.TransferSyntax));
+
+        var output = _dir["clean-out.dcm"];
+        var result = new DicomDeidentifier(_key).DeidentifyFile(input, output);
+        var dump = DcmDump.Run(output);
+        Assert.Contains("[CT abdomen * *]", DcmDump.Values(dump, 0x00081030).Single());
+        Assert.Contains(DcmDump.Values(dump, 0x00080104), v => v.Contains("[Pain, ask * on *]"));
+        Assert.Contains(DcmDump.Values(dump, 0x00080100), v => v.Contains("[R10.9]"));
+        Assert.DoesNotContain("Jane", dump);
+        Assert.DoesNotContain(0x00204000u, DcmDump.Tags(dump)); // free text removed, not cleaned
+        Assert.Contains(result.Metadata.Notes, n => n.Contains("(0020,4000)"));
+        var shifted = new DateOnly(2004, 1, 10).AddDays(result.Metadata.DateShiftDays!.Value).ToString("yyyyMMdd");
+        Assert.Contains("[" + shifted + "]", DcmDump.Values(dump, 0x00181200).Single());
+
+        // Without the option the descriptors and the code sequence are removed (basic profile X).
+        var plain = new DicomDeidentifier(_key, new DeidOptions { CleanDescriptors = false }).DeidentifyFile(input, _dir["plain-out.dcm"]);
+        var plainDump = DcmDump.Run(_dir["plain-out.dcm"]);
+        Assert.DoesNotContain(0x00081030u, DcmDump.Tags(plainDump));
+        Assert.DoesNotContain(0x00321067u, DcmDump.Tags(plainDump));
+        Assert.DoesNotContain(plain.Metadata.MethodCodes, c => c.Value == "113105");
+    }
 }
