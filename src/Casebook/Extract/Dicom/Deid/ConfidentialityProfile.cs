@@ -44,10 +44,22 @@ public static partial class ConfidentialityProfile
     static class Index
     {
         internal static readonly FrozenDictionary<uint, ConfidentialityProfileRow> Exact =
-            Rows.Where(r => r.Mask == 0xFFFFFFFF).ToFrozenDictionary(r => r.Tag);
+            Rows.Where(r => r.Mask == 0xFFFFFFFF).Concat(CasebookAdditions.Where(c => Rows.All(r => r.Tag != c.Tag)))
+                .ToFrozenDictionary(r => r.Tag);
         // Repeating groups (50xx,xxxx), (60xx,3000), (60xx,4000); the private-attributes row (mask 0) is handled by the caller.
         internal static readonly ConfidentialityProfileRow[] Masked = Rows.Where(r => r.Mask != 0xFFFFFFFF && r.Mask != 0).ToArray();
     }
+
+    /// <summary>
+    /// Rows Casebook adds to the generated table (marked in their name): attributes that carry what a table row removes
+    /// in another form. Used only where the table has no row for the tag.
+    /// </summary>
+    static readonly ConfidentialityProfileRow[] CasebookAdditions =
+    [
+        new(0x00100033, 0xFFFFFFFF, "X", "", "Patient's Birth Date in Alternative Calendar (Casebook: same fact as (0010,0030))"),
+        new(0x00100034, 0xFFFFFFFF, "X", "", "Patient's Death Date in Alternative Calendar (Casebook: a date of the patient)"),
+        new(0x00100035, 0xFFFFFFFF, "X", "", "Patient's Alternative Calendar (Casebook: goes with the two above)"),
+    ];
 
     public static IReadOnlyList<ConfidentialityProfileRow> All => Rows;
 

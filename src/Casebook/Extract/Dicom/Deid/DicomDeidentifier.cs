@@ -114,7 +114,6 @@ public sealed class DicomDeidentifier
         public DescriptorScrubber Scrub { get; }
         public List<string> Notes { get; } = new();
         public bool KeptPrivate { get; set; }
-        public bool Cleaned { get; set; }
     }
 
     /// <param name="cleanText">inside a sequence being cleaned (Clean Descriptors): text not in the table is scrubbed too</param>
@@ -208,7 +207,7 @@ public sealed class DicomDeidentifier
             return DicomOutputElement.From(e, source); // TM and timezone offsets: a whole-day shift leaves them unchanged
         }
         // Clean Descriptors (E.3.5).
-        if (e.Items != null) { ctx.Cleaned = true; return Recurse(e, ctx, depth, source, cleanText: true); }
+        if (e.Items != null) { return Recurse(e, ctx, depth, source, cleanText: true); }
         if (!e.VR.IsString) return DicomOutputElement.From(e, source);
         return CleanText(e, row.Name, ctx, source);
     }
@@ -225,7 +224,6 @@ public sealed class DicomDeidentifier
         if (e.VR == DicomVR.PN) return new DicomOutputElement(e.Tag, e.VR, default);
         var text = string.Join('\\', e.GetStrings());
         var scrubbed = ctx.Scrub.Scrub(text);
-        ctx.Cleaned = true;
         if (scrubbed == text) { return DicomOutputElement.From(e, source); }
         var bytes = EncodeLike(e.Parent.CharacterSet, scrubbed);
         if (bytes == null) { ctx.Notes.Add($"removed descriptor {e.Tag} {name} (could not re-encode after cleaning)"); return null; }

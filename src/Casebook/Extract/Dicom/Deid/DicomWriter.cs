@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace Casebook.Extract.Dicom.Deid;
 
@@ -152,6 +151,4 @@ public static class DicomWriter
         BinaryPrimitives.WriteUInt32LittleEndian(h[4..], length);
         w.Write(h);
     }
-
-    internal static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
 }

@@ -78,6 +78,7 @@ public sealed class DeidPrimitivesTests : IDisposable
         Assert.Equal(DeidAction.Clean, ConfidentialityProfile.Resolve(ConfidentialityProfile.Lookup(new DicomTag(0x00080020))!, DeidOptions.Default)); // Study Date under modified dates
         Assert.Equal(DeidAction.Keep, ConfidentialityProfile.Resolve(ConfidentialityProfile.Lookup(new DicomTag(0x00081010))!, new DeidOptions { RetainDeviceIdentity = true }));
         Assert.Null(ConfidentialityProfile.Lookup(new DicomTag(0x00280010))); // Rows: not in the table, kept
+        Assert.Equal(DeidAction.Remove, Basic(0x00100033));     // Casebook addition: birth date in an alternative calendar
     }
 
     [Fact]
