@@ -20,7 +20,7 @@ public sealed record DeidOptions
     public IReadOnlyList<SafePrivateTag> SafePrivateTags { get; init; } = [];
     /// <summary>Issuer of the patient id, for the pseudonym and the date shift; null = <c>StudyManifest.DefaultIssuer</c> ("local"), as other ingest sources use.</summary>
     public string? Issuer { get; init; }
-    /// <summary>Rectangles blanked (set to 0) in every frame of native pixel data, e.g. where burned-in text was found. Encapsulated pixel data is not masked (reported in the result).</summary>
+    /// <summary>Rectangles blanked (stored value 0) in every frame, e.g. where burned-in text was found. Compressed pixel data is decoded and written uncompressed to do so.</summary>
     public IReadOnlyList<PixelRegion> MaskRegions { get; init; } = [];
 
     public static DeidOptions Default { get; } = new();

@@ -61,7 +61,7 @@ public sealed class DicomDeidentifier
         output.SetString(DicomTag.PatientID, DicomVR.LO, ctx.PseudoId);
         output.SetString(new DicomTag(0x00100010), DicomVR.PN, "ANON^" + ctx.PseudoId[..12].ToUpperInvariant());
 
-        var masked = ApplyMasks(output, ctx);
+        var masked = ApplyMasks(output, ctx, file);
         var (method, codes) = MethodRecord(ctx);
         // PS3.15 E.1.1 and PS3.3 C.7.1.1: record that identity was removed and how.
         output.SetString(new DicomTag(0x00120062), DicomVR.CS, "YES");
@@ -70,7 +70,8 @@ public sealed class DicomDeidentifier
         // PS3.3 C.7.6.1.1.? Longitudinal Temporal Information Modified (0028,0303).
         output.SetString(new DicomTag(0x00280303), DicomVR.CS, Options.RetainLongitudinalModifiedDates ? "MODIFIED" : "REMOVED");
 
-        var ts = DicomWriter.OutputTransferSyntax(file.TransferSyntax);
+        // Masked compressed pixels were decoded to native values, so they are written uncompressed.
+        var ts = masked && file.TransferSyntax.Encapsulated ? DicomTransferSyntax.ExplicitVRLittleEndian.Uid : DicomWriter.OutputTransferSyntax(file.TransferSyntax);
         // A dataset without its own SOP UIDs (some test objects) takes them from the original meta, the instance UID remapped (Table E.1-1: (0002,0003) U).
         var metaInstance = file.Meta.GetString(DicomTag.MediaStorageSOPInstanceUID) is { Length: > 0 } mi ? _uids.Remap(mi) : null;
         var meta = DicomWriter.BuildMeta(output, ts, file.Meta.GetString(DicomTag.MediaStorageSOPClassUID), metaInstance);
@@ -344,16 +345,12 @@ public sealed class DicomDeidentifier
 
     // ---- masking ----
 
-    bool ApplyMasks(DicomOutputDataset output, Context ctx)
+    bool ApplyMasks(DicomOutputDataset output, Context ctx, DicomFile file)
     {
         if (Options.MaskRegions.Count == 0) return false;
         var pixels = output[DicomTag.PixelData];
         if (pixels == null) return false;
-        if (pixels.Fragments != null)
-        {
-            ctx.Notes.Add("mask regions not applied: pixel data is compressed (encapsulated); decode-and-recompress is not implemented");
-            return false;
-        }
+        if (pixels.Fragments != null && !DecodeToNative(output, pixels, ctx, file)) return false;
         int Get(uint t, int dflt) => int.TryParse(DecodeUs(output[new DicomTag(t)]), out var v) ? v : dflt;
         int rows = Get(0x00280010, 0), cols = Get(0x00280011, 0), spp = Get(0x00280002, 1), bits = Get(0x00280100, 8);
         var planar = Get(0x00280006, 0);
@@ -375,6 +372,36 @@ public sealed class DicomDeidentifier
                         }
         pixels.Value = data;
         ctx.Notes.Add($"masked {Options.MaskRegions.Count} region(s) in {frames} frame(s)");
+        return true;
+    }
+
+    /// <summary>
+    /// Compressed pixels cannot be masked in place: decode them (the Pixels codecs) to native stored values and replace the
+    /// encapsulated element, updating the Image Pixel attributes to describe the new layout (PS3.3 C.7.6.3). The output is then
+    /// written uncompressed; (0028,2110) Lossy Image Compression keeps its value, so a lossy history stays recorded.
+    /// </summary>
+    static bool DecodeToNative(DicomOutputDataset output, DicomOutputElement pixels, Context ctx, DicomFile file)
+    {
+        Casebook.Extract.Dicom.Pixels.PixelData decoded;
+        try { decoded = Casebook.Extract.Dicom.Pixels.PixelDecoder.Decode(file); }
+        catch (Exception e) when (e is Casebook.Extract.Dicom.Pixels.PixelDecodeException or NotSupportedException or DllNotFoundException)
+        {
+            ctx.Notes.Add($"mask regions not applied: compressed pixel data could not be decoded ({e.Message})");
+            return false;
+        }
+        var bits = decoded.BytesPerSample * 8;
+        pixels.Fragments = null;
+        pixels.VR = bits > 8 ? DicomVR.OW : DicomVR.OB;
+        pixels.Value = decoded.Buffer;
+        static byte[] Us(int v) => BitConverter.GetBytes((ushort)v);
+        output.SetBytes(DicomTag.BitsAllocated, DicomVR.US, Us(bits));
+        output.SetBytes(new DicomTag(0x00280101), DicomVR.US, Us(decoded.BitsStored));
+        output.SetBytes(new DicomTag(0x00280102), DicomVR.US, Us(decoded.BitsStored - 1));
+        output.SetString(new DicomTag(0x00280004), DicomVR.CS, decoded.PhotometricInterpretation);
+        if (decoded.SamplesPerPixel > 1) output.SetBytes(new DicomTag(0x00280006), DicomVR.US, Us(0));
+        output.Remove(DicomTag.ExtendedOffsetTable);
+        output.Remove(DicomTag.ExtendedOffsetTableLengths);
+        ctx.Notes.Add($"compressed pixel data ({file.TransferSyntax.Name}) decoded to native for masking");
         return true;
     }
 

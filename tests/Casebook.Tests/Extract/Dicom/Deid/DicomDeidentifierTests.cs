@@ -342,4 +342,20 @@ public sealed class DicomDeidentifierTests : IDisposable
         Assert.DoesNotContain(0x00321067u, DcmDump.Tags(plainDump));
         Assert.DoesNotContain(plain.Metadata.MethodCodes, c => c.Value == "113105");
     }
+    [Fact]
+    public void Compressed_pixels_are_decoded_to_native_when_a_mask_is_applied()
+    {
+        var regions = new DeidOptions { MaskRegions = [new PixelRegion(10, 20, 5, 3)] };
+        var (result, output, _) = Deid("pydicom/MR_small_RLE.dcm", regions);
+        Assert.True(result.Metadata.Masked);
+        Assert.Equal(DicomTransferSyntax.ExplicitVRLittleEndian.Uid, result.TransferSyntaxUid);
+        var masked = Casebook.Extract.Dicom.Pixels.PixelDecoder.Decode(output);
+        var original = Casebook.Extract.Dicom.Pixels.PixelDecoder.Decode(SharedData.Require("dicom/pydicom/MR_small_RLE.dcm"));
+        for (var y = 0; y < masked.Rows; y++)
+            for (var x = 0; x < masked.Columns; x++)
+            {
+                var inside = x >= 10 && x < 15 && y >= 20 && y < 23;
+                Assert.Equal(inside ? 0 : original[0, y, x, 0], masked[0, y, x, 0]);
+            }
+    }
 }
