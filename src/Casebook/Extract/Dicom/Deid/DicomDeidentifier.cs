@@ -27,6 +27,9 @@ public sealed class DicomDeidentifier
 
     public DeidOptions Options { get; }
 
+    /// <summary>A de-identifier keyed by a key file (null: <see cref="PatientPseudonym.DefaultKeyFile"/>), created when missing as ingest does.</summary>
+    public static DicomDeidentifier ForKeyFile(string? keyFile, DeidOptions? options = null) => new(PatientPseudonym.Load(keyFile), options);
+
     /// <summary>The UID the profile gives <paramref name="originalUid"/> under this key (for callers that link to DICOM UIDs).</summary>
     public string RemapUid(string originalUid) => _uids.Remap(originalUid);
 
@@ -282,7 +285,7 @@ public sealed class DicomDeidentifier
         if (Options.RetainDeviceIdentity) codes.Add(DeviceIdentity);
         if (ctx.KeptPrivate) codes.Add(SafePrivate);
         // (0012,0063) is LO: each value at most 64 characters.
-        var method = new List<string> { "Casebook PS3.15 E.1 Basic Profile" };
+        var method = new List<string> { "Casebook PS3.15 E.1 Basic Profile", ConfidentialityProfile.Source };
         if (Options.RetainLongitudinalModifiedDates) method.Add("Retain Longitudinal Modified Dates (per-patient shift)");
         if (Options.CleanDescriptors) method.Add("Clean Descriptors");
         if (Options.RetainDeviceIdentity) method.Add("Retain Device Identity");
