@@ -308,7 +308,7 @@ public static partial class Commands
         var denseWeight = double.Parse(a.Get("dense-weight") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
         var rrfK = (int)(a.Long("rrf-k") ?? 60);
         var expansion = !a.Flag("no-expansion");
-        var feedback = (int)(a.Long("feedback") ?? 0);
+        var feedback = (int)(a.Long("feedback") ?? 3);
         var feedbackWeight = double.Parse(a.Get("feedback-weight") ?? "0.5", System.Globalization.CultureInfo.InvariantCulture);
         a.EnsureAllUsed();
         var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar(),
