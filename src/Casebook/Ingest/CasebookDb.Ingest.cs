@@ -35,7 +35,7 @@ public sealed partial class CasebookDb
         options ??= new IngestOptions();
         var pseudonym = PatientPseudonym.Load(Options.KeyFile);
         // DICOM ingest: per-instance problems go to errors; stored DICOM is de-identified or not stored at all.
-        var builder = new StudyBuilder(Blobs, pseudonym, options) { Errors = errors, Deidentifier = DicomDeidentification.Factory(pseudonym) };
+        var builder = new StudyBuilder(Blobs, pseudonym, options) { Errors = errors, Deidentifier = DicomDeidentification.Factory(pseudonym, options.Dicom) };
         var live = LiveContentHashes();
         int inserted = 0, updated = 0, unchanged = 0, done = 0;
         var versions = new List<long>();

@@ -70,11 +70,11 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         if (dicomPaths.Count > 0)
         {
             var series = input.DicomStudy?.Series ?? ReadDicomSeries(dicomPaths);
-            var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors);
+            var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
             if (input.DicomStudy != null && study.ExamDate == null && series.Count > 0)
-                study.ExamDate = slicer.ShiftedExamDate(series[0], input.Issuer, input.PatientId);
+                study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         study.Metadata["source_files"] = sources;

@@ -21,7 +21,7 @@ namespace Casebook.Ingest.Dicom;
 /// </list>
 /// Rendering and embedding happen later, only when the study changed (<see cref="DicomPending"/>).
 /// </summary>
-public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomIngestOptions options, IDicomDeidentifier? deid, List<IngestError> errors)
+public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomIngestOptions options, IDicomDeidentifier? deid, List<IngestError> errors, string issuer)
 {
     public const string Mime = "application/dicom";
     static readonly DicomTag PerFrameFunctionalGroups = new(0x52009230), PlanePositionSequence = new(0x00209113), PlanePositionSlide = new(0x0048021A);
@@ -122,7 +122,7 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
     }
 
     /// <summary>The exam date from the key series' header, shifted by the patient's date shift; null when no shift is known.</summary>
-    public string? ShiftedExamDate(DicomSeries first, string issuer, string patientId)
+    public string? ShiftedExamDate(DicomSeries first, string patientId)
     {
         if (deid?.DateShiftDays(issuer, patientId) is not { } days) return null; // never store an unshifted DICOM date
         var inst = Load(first.Instances[0]);
@@ -152,11 +152,11 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
             BlobRef? blob = null;
             var hasPixels = header.StoppedBeforePixels || header.PixelData != null;
             if (deid != null && hasPixels)
-                blob = blobs.Put(deid.Deidentify(DicomDiscovery.ReadBytes(info.Source, options.MaxInstanceBytes), info.Source));
+                blob = blobs.Put(deid.Deidentify(DicomDiscovery.ReadBytes(info.Source, options.MaxInstanceBytes), issuer)); // fail closed: a refusal skips the instance
             var imageType = DicomMetadata.Find(header.Dataset, ImageType)?.GetStrings().Select(s => s.Trim().ToUpperInvariant()).ToArray() ?? [];
             return new Instance(info, header.Dataset, blob, imageType, hasPixels);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
         {
             errors.Add(new IngestError(info.Source, $"DICOM instance skipped: {e.Message}"));
             return null;
