@@ -41,7 +41,12 @@ public static class DicomDeidentification
         public byte[] Deidentify(byte[] original, string issuer)
         {
             using var file = DicomFile.Open(original);
-            return For(issuer).Deidentify(file).ToBytes();
+            try { return For(issuer).Deidentify(file).ToBytes(); }
+            catch (Exception e) when (e is not (InvalidDataException or IOException or OutOfMemoryException))
+            {
+                // Fail closed on anything unexpected: the instance is skipped (reported), never stored as original bytes.
+                throw new InvalidDataException($"de-identification failed: {e.GetBaseException().Message}", e);
+            }
         }
 
         public int? DateShiftDays(string issuer, string patientId) =>
