@@ -18,7 +18,7 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR]    ingest folders (studies.csv or reports + images), manifests or files
+          ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, DICOM), manifests, DICOM files, zips, DICOMDIRs
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)

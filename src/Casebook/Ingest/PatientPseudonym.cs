@@ -42,6 +42,12 @@ public sealed class PatientPseudonym
         return new PatientPseudonym(key, keyFile);
     }
 
+    /// <summary>
+    /// A sub-key for one purpose (e.g. "uid", "date-shift", "device"): HMAC-SHA256(key, "casebook:" + purpose), so each use
+    /// of the key file gets an independent key and no output of one use helps to reverse another.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) => HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes("casebook:" + purpose));
+
     public string Pseudonymise(string issuer, string patientId)
     {
         if (string.IsNullOrWhiteSpace(patientId)) throw new ArgumentException("patient id is empty");

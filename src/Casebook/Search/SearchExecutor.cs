@@ -54,7 +54,10 @@ internal static class SearchExecutor
         }
         if (q.ImageBytes != null)
         {
-            var vector = db.ImageEmbedder.Embed([q.ImageBytes])[0];
+            // A DICOM query is rendered like an ingested slice (middle frame) and embedded from its pixels.
+            var vector = Casebook.Ingest.Dicom.DicomSliceRendering.LooksLikeDicom(q.ImageBytes) && db.ImageEmbedder is OnnxImageEmbedder onnx
+                ? onnx.EmbedPixels(Casebook.Ingest.Dicom.DicomSliceRendering.RenderQuery(q.ImageBytes))
+                : db.ImageEmbedder.Embed([q.ImageBytes])[0];
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight));
         }
         var hits = Fuse(c, lists, q);
