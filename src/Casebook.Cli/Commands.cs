@@ -18,7 +18,7 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR]    ingest folders (studies.csv or reports + images), manifests or files
+          ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, DICOM), manifests, DICOM files, zips, DICOMDIRs
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)
@@ -308,11 +308,12 @@ public static partial class Commands
         var denseWeight = double.Parse(a.Get("dense-weight") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
         var rrfK = (int)(a.Long("rrf-k") ?? 60);
         var expansion = !a.Flag("no-expansion");
-        var feedback = (int)(a.Long("feedback") ?? 0);
+        var expansionWeight = double.Parse(a.Get("expansion-weight") ?? "0.2", System.Globalization.CultureInfo.InvariantCulture);
+        var feedback = (int)(a.Long("feedback") ?? 3);
         var feedbackWeight = double.Parse(a.Get("feedback-weight") ?? "0.5", System.Globalization.CultureInfo.InvariantCulture);
         a.EnsureAllUsed();
         var r = IrEvaluation.Run(docs, queries, qrels, mode, keep, new ProgressBar(),
-            q => q.Fusion(bm25Weight, denseWeight, 1.0, rrfK).Expansion(expansion).Feedback(feedback, feedbackWeight));
+            q => q.Fusion(bm25Weight, denseWeight, 1.0, rrfK).Expansion(expansion, expansionWeight).Feedback(feedback, feedbackWeight));
         var node = new JsonObject { ["ndcg@10"] = Math.Round(r.NdcgAt10, 4), ["recall@100"] = Math.Round(r.RecallAt100, 4), ["queries"] = r.Queries, ["mean_query_ms"] = Math.Round(r.MeanQueryMs, 3) };
         if (json) WriteJson(node);
         else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-14} {v}");

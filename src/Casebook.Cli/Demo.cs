@@ -17,10 +17,13 @@ public static partial class Commands
         Console.Error.WriteLine($"casebook demo: synthetic corpus from {corpusSource} → {work}");
         CopyDirectory(corpusSource, work);
         DrawDemoImages(work);
+        var dicomSamples = CopyDicomSamples(work);
 
         using var db = CasebookDb.Open(dbDir);
         var bar = new ProgressBar();
-        var result = db.Ingest([work], new Ingest.IngestOptions { Message = "demo corpus" }, bar);
+        var inputs = new List<string> { work };
+        if (dicomSamples.Count > 0) inputs.Add(Path.Combine(work, "dicom")); // the corpus folder has a manifest, so DICOM comes as its own folder
+        var result = db.Ingest(inputs, new Ingest.IngestOptions { Message = "demo corpus" }, bar);
         bar.Finish();
         db.SaveIndexes();
         foreach (var e in result.Errors) Console.Error.WriteLine($"casebook: {e.File}: {e.Reason}");
@@ -40,7 +43,30 @@ public static partial class Commands
         Show("./casebook search \"broken wrist after a fall\" --where \"age_band = '80-84' AND sex = 'F'\"", db.Search("broken wrist after a fall").Where("age_band = '80-84' AND sex = 'F'").Limit(3));
         var probe = Path.Combine(work, "images", "cr-0001.png");
         Show($"./casebook search --image {Path.GetRelativePath(Environment.CurrentDirectory, probe)}", db.SearchImage(File.ReadAllBytes(probe)).Limit(3));
+        if (dicomSamples.Count > 0)
+            Show($"./casebook search --image {Path.GetRelativePath(Environment.CurrentDirectory, dicomSamples[^1])}", db.SearchImage(File.ReadAllBytes(dicomSamples[^1])).Limit(3));
         return result.Errors.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>
+    /// DICOM ingest: Debian's python3-pydicom ships public test files (synthetic "CompressedSamples" patients); the demo copies
+    /// CT_small.dcm and MR_small.dcm into the corpus's dicom/ folder when present. Ingest de-identifies them before storing.
+    /// </summary>
+    static List<string> CopyDicomSamples(string work)
+    {
+        const string Source = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+        var copied = new List<string>();
+        foreach (var name in new[] { "CT_small.dcm", "MR_small.dcm" })
+        {
+            var from = Path.Combine(Source, name);
+            if (!File.Exists(from)) continue;
+            var to = Path.Combine(work, "dicom", name);
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            if (!File.Exists(to)) File.Copy(from, to);
+            copied.Add(to);
+        }
+        if (copied.Count == 0) Console.Error.WriteLine($"casebook demo: {Source} not found (install python3-pydicom): no DICOM samples");
+        return copied;
     }
 
     static string FindDemoFolder()

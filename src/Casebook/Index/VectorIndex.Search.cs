@@ -78,16 +78,40 @@ public sealed partial class VectorIndex
         finally { _lock.ExitReadLock(); }
     }
 
+    /// <summary>
+    /// The graph walk alone (optionally filtered), with no exact fallback: may return fewer than k. For measuring
+    /// and tuning; use <see cref="Search(ReadOnlySpan{float}, int, Func{long, bool})"/> for answers.
+    /// </summary>
+    public IReadOnlyList<VectorHit> SearchGraphOnly(ReadOnlySpan<float> query, int k, Func<long, bool>? filter = null)
+    {
+        CheckQuery(query, k);
+        Span<float> q = stackalloc float[_dims];
+        Normalise(query, q);
+        _lock.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            return k == 0 || _slotOf.Count == 0 ? [] : GraphSearch(q, k, filter);
+        }
+        finally { _lock.ExitReadLock(); }
+    }
+
     bool IsSelective(double fraction, int live) =>
         fraction <= _options.FilterExactMaxFraction || fraction * live <= _options.FilterExactMaxMatches;
 
-    /// <summary>Fraction of live keys passing the filter, from a fixed stride sample of up to 512 slots.</summary>
+    /// <summary>
+    /// Fraction of live keys passing the filter, from up to 512 pseudo-randomly placed slots (a fixed stride would
+    /// alias with filters such as "key % m == 0" and misjudge them by orders of magnitude).
+    /// </summary>
     double EstimateMatchingFraction(Func<long, bool> filter)
     {
         int samples = 0, passed = 0;
-        int stride = Math.Max(1, _slotHighWater / 512);
-        for (int slot = 0; slot < _slotHighWater; slot += stride)
+        uint state = 0x9E3779B9u;
+        int draws = Math.Min(512, _slotHighWater);
+        for (int i = 0; i < draws; i++)
         {
+            state ^= state << 13; state ^= state >> 17; state ^= state << 5; // xorshift32, fixed seed: deterministic
+            int slot = draws == _slotHighWater ? i : (int)(state % (uint)_slotHighWater);
             long key = _slotKeys[slot];
             if (key == FreeSlot) continue;
             samples++;

@@ -15,7 +15,8 @@ public sealed record VectorIndexOptions
     public int Connectivity { get; init; } = 16;
     /// <summary>Beam width while inserting (efConstruction).</summary>
     public int ExpansionAdd { get; init; } = 128;
-    /// <summary>Beam width while searching (ef); raised to the number of candidates asked for when smaller.</summary>
+    /// <summary>Beam width while searching (ef); raised to the number of candidates asked for when smaller.
+    /// 64 gives recall@10 0.986 at p50 0.38 ms on 56k real MiniLM vectors (32: 0.962 at 0.23 ms).</summary>
     public int ExpansionSearch { get; init; } = 64;
     /// <summary>Scalar type of the graph's own copy of the vectors.</summary>
     public GraphPrecision GraphPrecision { get; init; } = GraphPrecision.Float16;
@@ -24,9 +25,11 @@ public sealed record VectorIndexOptions
     /// <summary>Below this many live vectors every search is an exact scan (cheaper than the graph, and exact).</summary>
     public int ExactBelowCount { get; init; } = 2048;
     /// <summary>Filtered searches whose (estimated) number of matching vectors is at most this are answered by an
-    /// exact scan over the matches instead of a filtered graph walk.</summary>
-    public int FilterExactMaxMatches { get; init; } = 4096;
-    /// <summary>… and so are filtered searches whose (estimated) fraction of matching vectors is at most this.</summary>
+    /// exact scan over the matches instead of a filtered graph walk. Measured on 56k MiniLM vectors: the walk costs
+    /// ~0.2 ms ÷ matching fraction, the scan ~0.17 µs per match; they cross near 8k matches.</summary>
+    public int FilterExactMaxMatches { get; init; } = 8192;
+    /// <summary>… and so are filtered searches whose (estimated) fraction of matching vectors is at most this (at 1M
+    /// vectors the same cost model puts the crossover near 3%).</summary>
     public double FilterExactMaxFraction { get; init; } = 0.02;
     /// <summary>The int8 scan keeps k × this many (at least 64) candidates for float32 re-scoring.</summary>
     public int QuantisedRerankMultiplier { get; init; } = 10;

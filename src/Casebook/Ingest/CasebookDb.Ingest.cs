@@ -1,4 +1,6 @@
+using Casebook.Embed;
 using Casebook.Ingest;
+using Casebook.Ingest.Dicom;
 using Casebook.Model;
 using Casebook.Storage;
 
@@ -20,7 +22,7 @@ public sealed partial class CasebookDb
     public IngestResult Ingest(IEnumerable<string> paths, IngestOptions? options = null, IProgress<Progress>? progress = null)
     {
         var errors = new List<IngestError>();
-        var inputs = StudyManifest.Discover(paths, errors);
+        var inputs = StudyManifest.Discover(paths, errors, PatientPseudonym.Load(Options.KeyFile)); // the key remaps DICOM UIDs
         return Ingest(inputs, errors, options, progress);
     }
 
@@ -31,7 +33,9 @@ public sealed partial class CasebookDb
     IngestResult Ingest(IReadOnlyList<StudyInput> inputs, List<IngestError> errors, IngestOptions? options, IProgress<Progress>? progress)
     {
         options ??= new IngestOptions();
-        var builder = new StudyBuilder(Blobs, PatientPseudonym.Load(Options.KeyFile), options);
+        var pseudonym = PatientPseudonym.Load(Options.KeyFile);
+        // DICOM ingest: per-instance problems go to errors; stored DICOM is de-identified or not stored at all.
+        var builder = new StudyBuilder(Blobs, pseudonym, options) { Errors = errors, Deidentifier = DicomDeidentification.Factory(pseudonym, options.Dicom) };
         var live = LiveContentHashes();
         int inserted = 0, updated = 0, unchanged = 0, done = 0;
         var versions = new List<long>();
@@ -80,7 +84,9 @@ public sealed partial class CasebookDb
         foreach (var g in study.Segments)
         {
             if (g.Text != null) g.TextModel = TextEmbedder.Model.Id;
-            if (g.Kind == SegmentKind.ImageSlice && g.Blob != null) g.ImageModel = ImageEmbedder.Model.Id;
+            // DICOM ingest: DICOM slices are embedded only within the series budget (DicomPending), never from the blob.
+            if (g.Kind == SegmentKind.ImageSlice && (DicomPending.WillEmbed(g) || (g.Blob != null && g.BlobMime != DicomSlicer.Mime)))
+                g.ImageModel = ImageEmbedder.Model.Id;
         }
     }
 
@@ -95,7 +101,7 @@ public sealed partial class CasebookDb
         }
         for (var si = studies.Count - 1; si >= 0; si--)
         {
-            var images = studies[si].Segments.Where(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null && g.ImageEmbedding == null).ToList();
+            var images = studies[si].Segments.Where(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null && g.BlobMime != DicomSlicer.Mime && g.ImageEmbedding == null && !DicomPending.WillEmbed(g)).ToList();
             if (images.Count == 0) continue;
             try
             {
@@ -107,6 +113,45 @@ public sealed partial class CasebookDb
                 errors.Add(new IngestError(studies[si].StudyId, $"image could not be embedded: {e.Message}"));
                 studies.RemoveAt(si);
             }
+        }
+        EmbedDicomSlices(studies, errors);
+    }
+
+    /// <summary>
+    /// DICOM ingest: renders the budgeted frames of changed studies (ImageRenderer, 8-bit) and embeds the pixels directly
+    /// (no PNG round trip), then pools each series' slice vectors into its series segment (normalised mean).
+    /// </summary>
+    void EmbedDicomSlices(List<StudyRecord> studies, List<IngestError> errors)
+    {
+        var pending = new List<(SegmentRecord Segment, DicomFrameRef Frame)>();
+        foreach (var g in studies.SelectMany(s => s.Segments))
+            if (g.ImageEmbedding == null && DicomPending.TryGetFrame(g, out var f)) pending.Add((g, f));
+        if (pending.Count > 0)
+        {
+            var embedder = ImageEmbedder as OnnxImageEmbedder
+                ?? throw new InvalidOperationException($"the image model '{ImageEmbedder.Model.Id}' cannot embed decoded pixels (DICOM slices need an ONNX image model)");
+            // Render and embed in chunks so that a 200-slice study never holds all rendered frames at once.
+            foreach (var chunk in pending.Chunk(32))
+            {
+                var failures = new List<(DicomFrameRef Frame, string Reason)>();
+                var images = DicomSliceRendering.RenderAll(chunk.Select(p => p.Frame).ToList(), long.MaxValue, failures);
+                foreach (var (frame, reason) in failures) errors.Add(new IngestError(frame.Source, $"DICOM frame not embedded: {reason}"));
+                var ok = Enumerable.Range(0, chunk.Length).Where(i => images[i] != null).ToList();
+                if (ok.Count == 0) continue;
+                var vectors = embedder.EmbedPixels(ok.Select(i => images[i]!).ToList());
+                for (var k = 0; k < ok.Count; k++) chunk[ok[k]].Segment.ImageEmbedding = vectors[k];
+            }
+        }
+        foreach (var g in studies.SelectMany(s => s.Segments))
+        {
+            if (g.ImageEmbedding != null || !DicomPending.TryGetPool(g, out var slices)) continue;
+            var vectors = slices.Where(s => s.ImageEmbedding != null).Select(s => s.ImageEmbedding!).ToList();
+            if (vectors.Count == 0) continue;
+            var mean = new float[vectors[0].Length];
+            foreach (var v in vectors) System.Numerics.Tensors.TensorPrimitives.Add(mean, v, mean);
+            var norm = System.Numerics.Tensors.TensorPrimitives.Norm(mean);
+            if (norm > 0) System.Numerics.Tensors.TensorPrimitives.Divide(mean, norm, mean);
+            g.ImageEmbedding = mean;
         }
     }
 }

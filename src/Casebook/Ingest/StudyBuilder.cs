@@ -14,6 +14,11 @@ namespace Casebook.Ingest;
 /// </summary>
 public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, IngestOptions options)
 {
+    /// <summary>DICOM ingest: where problems with single instances go (the study goes on without them).</summary>
+    public List<IngestError> Errors { get; init; } = new();
+    /// <summary>DICOM ingest: the PS3.15 de-identifier for stored DICOM; null = none, so no DICOM bytes are stored (fail closed).</summary>
+    public Dicom.IDicomDeidentifier? Deidentifier { get; init; }
+
     public StudyRecord Build(StudyInput input)
     {
         var study = new StudyRecord
@@ -42,9 +47,12 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             }
             study.SparseTerms = SparseTerms.Compute(study.ReportText);
         }
-        for (var i = 0; i < input.ImagePaths.Count; i++)
+        // DICOM ingest: a DICOM-discovered study, or DICOM files/folders/zips named in a manifest's images column.
+        var dicomPaths = input.DicomStudy != null ? input.ImagePaths.ToList() : input.ImagePaths.Where(IsDicomPath).ToList();
+        var imagePaths = input.ImagePaths.Except(dicomPaths).ToList();
+        for (var i = 0; i < imagePaths.Count; i++)
         {
-            var path = input.ImagePaths[i];
+            var path = imagePaths[i];
             var bytes = ReadBinary(path, options.MaxImageBytes);
             var mime = ImageMime(bytes) ?? throw new InvalidDataException($"{path}: not a PNG or JPEG image");
             var blob = blobs.Put(bytes);
@@ -59,10 +67,43 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 Source = new SourceLocation { File = Path.GetFileName(path), Frame = 0 },
             });
         }
+        if (dicomPaths.Count > 0)
+        {
+            var series = input.DicomStudy?.Series ?? ReadDicomSeries(dicomPaths);
+            var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
+            if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
+                throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
+            if (input.DicomStudy != null && study.ExamDate == null && series.Count > 0)
+                study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
+        }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         study.Metadata["source_files"] = sources;
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
+    }
+
+    static bool IsDicomPath(string path) =>
+        Directory.Exists(path) || Dicom.DicomDiscovery.IsZip(path) || (File.Exists(path) && ImageMime(ReadHead(path)) == null && Dicom.DicomDiscovery.IsDicomCandidate(path));
+
+    static byte[] ReadHead(string path)
+    {
+        using var fs = File.OpenRead(path);
+        var head = new byte[16];
+        return head[..fs.Read(head)];
+    }
+
+    /// <summary>A manifest row's DICOM (files, folders, zips, DICOMDIRs): all series, whatever their StudyInstanceUID — the row names the study.</summary>
+    List<Casebook.Extract.Dicom.DicomSeries> ReadDicomSeries(List<string> paths)
+    {
+        var instances = new List<Casebook.Extract.Dicom.DicomInstance>();
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: file not found");
+            var skipped = new List<string>();
+            instances.AddRange(Casebook.Extract.Dicom.DicomCatalog.Enumerate(path, skipped));
+            foreach (var s in skipped) Errors.Add(new IngestError(path, "not readable as DICOM: " + s));
+        }
+        return Casebook.Extract.Dicom.DicomCatalog.Group(instances).SelectMany(s => s.Series).ToList();
     }
 
     string ReadReport(string path)
@@ -97,4 +138,6 @@ public sealed class IngestOptions
     public long MaxReportBytes { get; set; } = 16 << 20;
     public long MaxImageBytes { get; set; } = 512L << 20;
     public string? Message { get; set; }
+    /// <summary>DICOM ingest: embedding budgets per series and device identity (Ingest/Dicom).</summary>
+    public Dicom.DicomIngestOptions Dicom { get; set; } = new();
 }

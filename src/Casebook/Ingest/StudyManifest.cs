@@ -11,6 +11,8 @@ public sealed record StudyInput(
     public string? ReportText { get; init; }
     /// <summary>Further manifest columns (sex, age, body_part, device, accession, ...), de-identified by the builder.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+    /// <summary>DICOM ingest: the study's series and instances when the study was discovered from DICOM files (ImagePaths then lists them).</summary>
+    public Casebook.Extract.Dicom.DicomStudy? DicomStudy { get; init; }
 }
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
@@ -30,9 +32,17 @@ public static class StudyManifest
     static readonly string[] RequiredColumns = ["study_id", "patient_id", "modality", "exam_date", "report", "images"];
     static readonly string[] KnownColumns = [.. RequiredColumns, "issuer"];
 
-    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors)
+    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors) => Discover(paths, errors, null);
+
+    /// <summary>
+    /// As above; with <paramref name="key"/>, DICOM is discovered too (DICOM ingest): files with a DICOM extension or the
+    /// DICM magic, zips, DICOMDIRs and the DICOM inside manifest-less folders, grouped into one study per
+    /// StudyInstanceUID across all arguments (study_id = keyed remap of the UID, see Ingest/Dicom/DicomDiscovery).
+    /// </summary>
+    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key)
     {
         var found = new List<StudyInput>();
+        var dicom = new Dicom.DicomDiscovery();
         foreach (var raw in paths)
         {
             var path = Path.GetFullPath(raw);
@@ -40,17 +50,23 @@ public static class StudyManifest
             {
                 var manifest = Path.Combine(path, ManifestName);
                 if (File.Exists(manifest)) found.AddRange(ReadCsv(manifest, errors));
-                else found.AddRange(ScanFolder(path));
+                else
+                {
+                    found.AddRange(ScanFolder(path));
+                    if (key != null) dicom.AddFolder(path, errors); // DICOM ingest
+                }
             }
             else if (!File.Exists(path)) errors.Add(new IngestError(raw, "no such file or directory"));
             else if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) found.AddRange(ReadCsv(path, errors));
+            else if (key != null && (Dicom.DicomDiscovery.IsZip(path) || Dicom.DicomDiscovery.IsDicomCandidate(path))) dicom.AddFile(path, errors); // DICOM ingest
             else if (IsReport(path) || IsImage(path))
             {
                 var stem = Path.GetFileNameWithoutExtension(path);
                 found.Add(new StudyInput(stem, stem, DefaultIssuer, null, null, IsReport(path) ? path : null, IsImage(path) ? [path] : [], path));
             }
-            else errors.Add(new IngestError(raw, $"unsupported file type '{Path.GetExtension(path)}' (expected a folder, studies.csv, .txt/.md report or .png/.jpg image)"));
+            else errors.Add(new IngestError(raw, $"unsupported file type '{Path.GetExtension(path)}' (expected a folder, studies.csv, .txt/.md report, .png/.jpg image, DICOM file, zip or DICOMDIR)"));
         }
+        if (key != null && dicom.Count > 0) found.AddRange(dicom.ToStudyInputs(key, errors));
         // The same study named twice in one ingest is almost always a manifest mistake: keep the first, report the rest.
         var seen = new HashSet<string>();
         var unique = new List<StudyInput>();

@@ -41,4 +41,10 @@ public sealed class SourceLocation
     public int? CharEnd { get; set; }
     public double? TimeStart { get; set; }
     public double? TimeEnd { get; set; }
+    /// <summary>
+    /// Image slices: patient-space position in mm (ImagePositionPatient of the frame, PS3.3 C.7.6.2.1.1; slide coordinates
+    /// for whole-slide tiles). Omitted from JSON when null so that older segments keep their content hash.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double[]? Position { get; set; }
 }

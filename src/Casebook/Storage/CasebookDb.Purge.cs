@@ -32,6 +32,7 @@ public sealed partial class CasebookDb
             {
                 version = Scalar<long>(c, tx, "SELECT COALESCE(MAX(version), 0) FROM versions") + 1;
                 studies = Scalar<int>(c, tx, $"SELECT COUNT(DISTINCT s.study_id) FROM studies s WHERE {where}", ("@t", target));
+                Exec(c, tx, $"DELETE FROM studies_fts WHERE rowid IN (SELECT s.row_id FROM studies s WHERE {where})", ("@t", target));
                 rows = Exec(c, tx, $"DELETE FROM segments WHERE study_row_id IN (SELECT s.row_id FROM studies s WHERE {where})", ("@t", target));
                 rows += Exec(c, tx, $"DELETE FROM studies AS s WHERE {where}", ("@t", target));
                 Exec(c, tx, "INSERT INTO versions(version, time, author, message) VALUES (@v, @t, @a, @m)",
@@ -42,6 +43,7 @@ public sealed partial class CasebookDb
             }
             // FTS5 keeps tokens of deleted rows in its segment b-trees until merged: rewrite them now.
             Exec(c, null, "INSERT INTO segments_fts(segments_fts) VALUES ('optimize')");
+            Exec(c, null, "INSERT INTO studies_fts(studies_fts) VALUES ('optimize')");
             Exec(c, null, "PRAGMA wal_checkpoint(TRUNCATE)");
         }
         var blobs = CollectGarbage();

@@ -7,6 +7,7 @@ namespace Casebook.Storage;
 /// (so a failed upgrade leaves the old format intact).
 /// Format 1 (pre-release): no report_pdf columns and no extracted-feature columns.
 /// Format 2: adds report_pdf, anatomical_regions, pathology_findings, risk_factors.
+/// Format 3: adds studies_fts (document-level BM25 over each study row's segment text).
 /// </summary>
 internal static class FormatUpgrade
 {
@@ -24,6 +25,10 @@ internal static class FormatUpgrade
         return format;
     }
 
+    /// <summary>Each study row's document text: its segments' text in order, blank-line separated.</summary>
+    public const string StudyTextSelect =
+        "SELECT study_row_id, group_concat(text, char(10) || char(10)) FROM (SELECT study_row_id, text FROM segments WHERE text IS NOT NULL ORDER BY study_row_id, ordinal) GROUP BY study_row_id";
+
     public static void Upgrade(SqliteConnection c, SqliteTransaction tx, int from)
     {
         if (from < 1) throw new DatabaseFormatException($"unknown database format {from}");
@@ -39,6 +44,11 @@ internal static class FormatUpgrade
             from = 2;
         }
         CasebookDb.Exec(c, tx, Schema.Create); // creates anything a format lacked (idempotent)
+        if (from == 2)
+        {
+            CasebookDb.Exec(c, tx, $"INSERT INTO studies_fts(rowid, text) {StudyTextSelect}");
+            from = 3;
+        }
         CasebookDb.Exec(c, tx, "INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')"); // index text of rows older formats held
         CasebookDb.Exec(c, tx, "UPDATE meta SET value = @f WHERE key = 'format_version'", ("@f", from.ToString()));
         CasebookDb.Exec(c, tx, "INSERT OR REPLACE INTO meta(key, value) VALUES ('upgraded', @t)", ("@t", CasebookDb.Now()));

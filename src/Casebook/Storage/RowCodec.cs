@@ -138,6 +138,16 @@ internal static class RowCodec
             sp["@im"].Value = (object?)g.ImageModel ?? DBNull.Value;
             seg.ExecuteNonQuery();
         }
+        var documentText = string.Join("\n\n", s.Segments.Where(g => g.Text != null).Select(g => g.Text));
+        if (documentText.Length > 0)
+        {
+            using var doc = c.CreateCommand();
+            doc.Transaction = tx;
+            doc.CommandText = "INSERT INTO studies_fts(rowid, text) VALUES (@r, @t)";
+            doc.Parameters.AddWithValue("@r", rowId);
+            doc.Parameters.AddWithValue("@t", documentText);
+            doc.ExecuteNonQuery();
+        }
         return rowId;
     }
 

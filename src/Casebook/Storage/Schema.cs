@@ -4,12 +4,14 @@ namespace Casebook.Storage;
 /// The on-disk layout (SQLite, WAL). Rows are versioned in place: a study row is live from version
 /// <c>v_from</c> until <c>v_to</c> (null = still live), so any version can be read by a validity predicate
 /// and history is never rewritten (except by purge). Segments belong to one study row, so they share its
-/// validity. FTS5 (porter) indexes segment text; vectors live in the segment rows and in index files beside.
+/// validity. FTS5 (porter) indexes segment text (for matches and snippets) and each study row's whole text (for
+/// document-level BM25: measured better than ranking studies by their best paragraph); vectors live in the
+/// segment rows and in index files beside.
 /// </summary>
 internal static class Schema
 {
     /// <summary>Format of the database directory; bump with an upgrade step in <see cref="FormatUpgrade"/>.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public const string Create = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +67,7 @@ internal static class Schema
         CREATE TRIGGER IF NOT EXISTS segments_fts_delete AFTER DELETE ON segments WHEN old.text IS NOT NULL BEGIN
             INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.row_id, old.text);
         END;
+        CREATE VIRTUAL TABLE IF NOT EXISTS studies_fts USING fts5(text, tokenize='porter unicode61');
         CREATE TABLE IF NOT EXISTS purges(
             purge_id INTEGER PRIMARY KEY,
             version INTEGER NOT NULL,

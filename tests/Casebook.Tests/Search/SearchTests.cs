@@ -11,7 +11,7 @@ public class SearchTests(DemoCorpusFixture demo)
     [Fact]
     public void Demo_prints_example_searches_that_hit_the_right_studies()
     {
-        Assert.Contains("12 studies", demo.DemoStdout);
+        Assert.Matches(@"\b1[24] studies", demo.DemoStdout); // 12 synthetic studies, + 2 pydicom DICOM samples when python3-pydicom is installed
         Assert.Contains("DEMO-CR-0001", demo.DemoStdout);
         Assert.Contains("synthetic", demo.DemoStdout);
     }
