@@ -28,6 +28,8 @@ public static partial class Commands
           stats [--json]               counts of studies, segments, versions
           gc                           remove blobs no version references
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
+          dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
+          dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
           embed [TEXT...] [--image FILE]   print embedding vectors as JSON lines (stdin lines when no TEXT)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]

@@ -10,7 +10,7 @@ namespace Casebook.Cli;
 /// </summary>
 public static class DicomCommands
 {
-    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]\n       casebook dicom pixels FILE --out F.npy [--frame N] [--png F.png] [--window C,W | --preset NAME]";
+    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]\n       casebook dicom pixels FILE --out F.npy [--frame N] [--png F.png] [--window C,W | --preset NAME]\n       casebook dicom deid IN OUT [--key-file F] [--issuer I] [--retain-device] [--keep-private TAG,...]";
 
     public static int Run(string[] args)
     {
@@ -21,14 +21,13 @@ public static class DicomCommands
             {
                 "dump" => Dump(args[1..]),
                 "pixels" => PixelCommands.Pixels(args[1..]),
-                "deid" => NotYet(args[0]),
+                "deid" => DeidCommands.Run(args[1..]),
                 _ => Fail($"unknown dicom verb '{args[0]}'\n{Usage}"),
             };
         }
         catch (UsageException e) { return Fail(e.Message + "\n" + Usage); }
     }
 
-    static int NotYet(string verb) { Console.Error.WriteLine($"casebook dicom {verb}: not implemented yet"); return 1; }
     static int Fail(string message) { Console.Error.WriteLine(message); return 1; }
 
     static int Dump(string[] argv)
