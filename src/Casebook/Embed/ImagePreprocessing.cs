@@ -43,11 +43,23 @@ public sealed record ImageInputSpec
 /// <summary>Turns decoded pixels into the CHW float tensor a network expects.</summary>
 public static class ImagePreprocessor
 {
+    static DecodedImage AsGreyIfNeutral(DecodedImage image)
+    {
+        if (image.Channels != 3) return image;
+        var p = image.Pixels;
+        for (var i = 0; i + 2 < p.Length; i += 3)
+            if (p[i] != p[i + 1] || p[i] != p[i + 2]) return image;
+        var grey = new byte[p.Length / 3];
+        for (var i = 0; i < grey.Length; i++) grey[i] = p[3 * i];
+        return DecodedImage.Grey(image.Width, image.Height, grey);
+    }
+
     /// <summary>Writes 3×Height×Width floats for <paramref name="image"/> into <paramref name="destination"/>.</summary>
     public static void ToTensor(DecodedImage image, ImageInputSpec spec, GreyNormalisation grey, double lowPercentile, double highPercentile, Span<float> destination)
     {
         var plane = spec.Width * spec.Height;
         if (destination.Length < 3 * plane) throw new ArgumentException("destination too small");
+        image = AsGreyIfNeutral(image); // an RGB image with equal channels is grey (as the decoder treats it)
         var source = image.Pixels;
         if (image.IsGrey && grey != GreyNormalisation.None)
             source = grey == GreyNormalisation.PercentileStretch
