@@ -34,7 +34,12 @@ public sealed class WhisperEngine : ISpeechToText
             throw new SpeechModelMissingException($"Whisper model not found at {options.ModelPath}: {ModelHelp}");
         if (new FileInfo(options.ModelPath).Length < 1024)
             throw new SpeechToTextException($"{options.ModelPath} is not a Whisper ggml model (too small): {ModelHelp}");
-        try { _factory = WhisperFactory.FromPath(options.ModelPath); }
+        try
+        {
+            _factory = WhisperFactory.FromPath(options.ModelPath);
+            // The factory loads lazily; build one processor now so a broken model fails here, not mid-ingest.
+            using var probe = _factory.CreateBuilder().WithLanguage(options.Language).Build();
+        }
         catch (Exception e) when (e is not SpeechToTextException)
         {
             throw new SpeechToTextException($"Whisper model at {options.ModelPath} could not be loaded ({e.GetType().Name}: {e.Message}): {ModelHelp}", e);

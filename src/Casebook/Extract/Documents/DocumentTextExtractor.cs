@@ -113,7 +113,7 @@ public sealed class DocumentTextExtractor
                 "-f", info.Number.ToString(CultureInfo.InvariantCulture), "-l", info.Number.ToString(CultureInfo.InvariantCulture), path, raster], path, ct);
             if (r.ExitCode != 0 || !File.Exists(raster + ".png"))
                 throw new DocumentExtractionException(path, DocumentFailure.Corrupt, $"page {info.Number} could not be rendered (pdftoppm: {TesseractOcr.FirstLine(r.Stderr)})");
-            pages[info.Number - 1] = OcrPage(raster + ".png", null, info.Number, _options.RasterDpi, scratch.Path, path, ct);
+            pages[info.Number - 1] = OcrPage(raster + ".png", null, info.Number, _options.RasterDpi, PngSize(raster + ".png"), scratch.Path, ct);
         });
         return new ExtractedDocument(path, "pdf", pages);
     }
@@ -129,18 +129,20 @@ public sealed class DocumentTextExtractor
         if (frames.Length > _options.MaxPages)
             throw new DocumentExtractionException(path, DocumentFailure.TooLarge, $"{frames.Length} frames exceeds the limit of {_options.MaxPages} (DocumentExtractionOptions.MaxPages)");
         var dpis = new int[frames.Length];
+        var sizes = new (long W, long H)[frames.Length];
         for (int i = 0; i < frames.Length; i++)
         {
             var f = frames[i].Split(' ');
             long w = long.Parse(f[0], CultureInfo.InvariantCulture), h = long.Parse(f[1], CultureInfo.InvariantCulture);
             if (w * h > _options.MaxPixelsPerPage)
                 throw new DocumentExtractionException(path, DocumentFailure.TooLarge, $"frame {i + 1} is {w}×{h} = {w * h / 1e6:0} M pixels, over the limit of {_options.MaxPixelsPerPage / 1e6:0} M (DocumentExtractionOptions.MaxPixelsPerPage)");
+            sizes[i] = (w, h);
             dpis[i] = ParseDpi(f.Length > 2 ? f[2] : "", f.Length > 4 ? f[4] : "");
         }
         var pages = new ExtractedPage[frames.Length];
         using var scratch = new Scratch(_options.TempDirectory);
         ForEachPage(Enumerable.Range(0, frames.Length).ToList(), ct, i =>
-            pages[i] = OcrPage(path, frames.Length > 1 || format == "tiff" ? i : null, i + 1, dpis[i], scratch.Path, path, ct));
+            pages[i] = OcrPage(path, frames.Length > 1 || format == "tiff" ? i : null, i + 1, dpis[i], sizes[i], scratch.Path, ct));
         return new ExtractedDocument(path, format, pages);
     }
 
@@ -154,19 +156,22 @@ public sealed class DocumentTextExtractor
 
     // ---- OCR of one raster page ----
 
-    ExtractedPage OcrPage(string image, int? frame, int pageNumber, int dpi, string scratch, string file, CancellationToken ct)
+    ExtractedPage OcrPage(string image, int? frame, int pageNumber, int dpi, (long W, long H) size, string scratch, CancellationToken ct)
     {
         var upright = Path.Combine(scratch, $"ocr{pageNumber}.png");
-        _ocr.Preprocess(image, frame, 0, _options.Deskew, upright, ct);
+        _ocr.Preprocess(image, frame, 0, _options.Deskew, upright, size, ct);
         var result = _ocr.Recognize(upright, dpi, ct);
+        var (w0, h0) = PngSize(upright);
         int rotation = 0;
-        if (_options.DetectRotation && (result.MeanConfidence < _options.RotationCheckBelowConfidence || result.Words.Count < 5)
-            && _ocr.DetectOrientation(upright, dpi, ct) is { } osd && osd.Rotate % 360 != 0)
+        // Tesseract reads a sideways page with fair confidence but boxes in the wrong frame; a weak first pass or a
+        // landscape page is worth the orientation check (one more Tesseract call).
+        if (_options.DetectRotation && (result.MeanConfidence < _options.RotationCheckBelowConfidence || result.Words.Count < 5 || w0 > h0)
+            && _ocr.DetectOrientation(upright, dpi, ct) is { } osd && osd.Rotate % 360 != 0 && osd.Confidence >= 1.0)
         {
             var turned = Path.Combine(scratch, $"ocr{pageNumber}r.png");
-            _ocr.Preprocess(upright, null, osd.Rotate, _options.Deskew, turned, ct);
+            _ocr.Preprocess(upright, null, osd.Rotate, deskew: false, turned, (w0, h0), ct);
             var second = _ocr.Recognize(turned, dpi, ct);
-            if (Score(second) > Score(result)) { result = second; rotation = osd.Rotate; upright = turned; }
+            if (Score(second) >= 0.9 * Score(result)) { result = second; rotation = osd.Rotate; upright = turned; }
         }
         var (wPx, hPx) = PngSize(upright);
         double scale = 72.0 / dpi;
@@ -182,7 +187,7 @@ public sealed class DocumentTextExtractor
     // Recognised words weighted by confidence: more confident text wins, an empty page loses.
     static double Score(TesseractOcr.Result r) => r.Words.Sum(w => w.Confidence * Math.Min(w.Text.Length, 12));
 
-    static (int W, int H) PngSize(string png)
+    static (long W, long H) PngSize(string png)
     {
         Span<byte> b = stackalloc byte[24];
         using var f = File.OpenRead(png);

@@ -38,12 +38,18 @@ public sealed class TesseractOcr(DocumentExtractionOptions options)
     }
 
     /// <summary>Grey, optionally rotated and deskewed copy of frame <paramref name="frame"/> of <paramref name="input"/> as PNG.</summary>
-    public void Preprocess(string input, int? frame, int rotate, bool deskew, string output, CancellationToken ct = default)
+    /// <param name="size">Pixel size of the input; deskewing crops back to it (turned by <paramref name="rotate"/>).</param>
+    public void Preprocess(string input, int? frame, int rotate, bool deskew, string output, (long W, long H) size, CancellationToken ct = default)
     {
         var args = new List<string> { frame is { } f ? $"{input}[{f}]" : input,
             "-background", "white", "-alpha", "remove", "-alpha", "off", "-colorspace", "Gray" };
         if (rotate != 0) args.AddRange(["-rotate", rotate.ToString(CultureInfo.InvariantCulture)]);
-        if (deskew) args.AddRange(["-deskew", "40%", "-background", "white"]);
+        // -deskew grows the canvas to hold the rotated image; crop back so page size and word boxes stay those of the page.
+        if (deskew)
+        {
+            var (w, h) = rotate is 90 or 270 ? (size.H, size.W) : size;
+            args.AddRange(["-deskew", "40%", "-gravity", "center", "-extent", $"{w}x{h}"]);
+        }
         args.AddRange(["+repage", "-depth", "8", "png:" + output]);
         var r = Run("convert", args, input, ct);
         if (r.ExitCode != 0 || !File.Exists(output))
