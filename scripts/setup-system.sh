@@ -4,7 +4,7 @@
 set -euo pipefail
 # OCR (tesseract, pdftoppm, ImageMagick), speech (pocketsphinx, ffmpeg), and what the tests use to make scans and
 # dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF).
-PACKAGES=(ca-certificates zstd tesseract-ocr tesseract-ocr-eng poppler-utils imagemagick ghostscript fonts-dejavu-core
+PACKAGES=(ca-certificates zstd tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils imagemagick ghostscript fonts-dejavu-core
   pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng)
 missing=()
 for p in "${PACKAGES[@]}"; do
