@@ -27,6 +27,15 @@ public sealed class PocketSphinxOptions
     /// sweep over synthesised PriMock57 dictations (not jfk.wav) found them better; see docs/benchmarks.md.
     /// </summary>
     public Dictionary<string, string> Decoder { get; set; } = new(DefaultDecoder);
+    /// <summary>
+    /// End an utterance at every pause the voice activity detector finds (as pocketsphinx_continuous does), instead of
+    /// decoding the recording as one utterance. Off by default: see docs/benchmarks.md.
+    /// </summary>
+    public bool EndUtteranceAtPauses { get; set; }
+    /// <summary>Segments are cut where words are this far apart (seconds).</summary>
+    public double SegmentPause { get; set; } = 0.5;
+    /// <summary>With <see cref="EndUtteranceAtPauses"/> off, the longest stretch decoded as one utterance (seconds).</summary>
+    public double MaxUtteranceSeconds { get; set; } = 60;
 
     public static IReadOnlyDictionary<string, string> DefaultDecoder { get; } = new Dictionary<string, string>();
 
@@ -133,6 +142,7 @@ public sealed class PocketSphinxEngine : ISpeechToText
             {
             const int Chunk = 2048;
             bool inUtterance = false;
+            int utteranceStart = 0;
             PocketSphinxNative.ps_start_utt(_decoder);
             fixed (short* p = pcm)
             {
@@ -144,12 +154,16 @@ public sealed class PocketSphinxEngine : ISpeechToText
                         throw new SpeechToTextException("PocketSphinx failed to process audio");
                     bool speech = PocketSphinxNative.ps_get_in_speech(_decoder) != 0;
                     if (speech && !inUtterance) inUtterance = true;
-                    if (!speech && inUtterance)
+                    // One utterance keeps the language model's context across pauses; very long ones are still cut at
+                    // a pause to bound the decoder's memory.
+                    bool cut = Options.EndUtteranceAtPauses || (off - utteranceStart) / (double)AudioDecoder.TargetSampleRate > Options.MaxUtteranceSeconds;
+                    if (!speech && inUtterance && cut)
                     {
                         PocketSphinxNative.ps_end_utt(_decoder);
                         CollectUtterance(segments);
                         PocketSphinxNative.ps_start_utt(_decoder);
                         inUtterance = false;
+                        utteranceStart = off;
                     }
                 }
             }
@@ -164,8 +178,7 @@ public sealed class PocketSphinxEngine : ISpeechToText
     void CollectUtterance(List<TranscriptSegment> into)
     {
         var lmath = PocketSphinxNative.ps_get_logmath(_decoder);
-        var words = new List<string>();
-        double start = double.NaN, end = 0, confSum = 0;
+        var words = new List<(string Word, double Start, double End, double Posterior)>();
         for (var seg = PocketSphinxNative.ps_seg_iter(_decoder); seg != IntPtr.Zero; seg = PocketSphinxNative.ps_seg_next(seg))
         {
             var word = Marshal.PtrToStringUTF8(PocketSphinxNative.ps_seg_word(seg)) ?? "";
@@ -173,13 +186,18 @@ public sealed class PocketSphinxEngine : ISpeechToText
             PocketSphinxNative.ps_seg_frames(seg, out var sf, out var ef);
             var post = PocketSphinxNative.logmath_exp(lmath, PocketSphinxNative.ps_seg_prob(seg, out _, out _, out _));
             var paren = word.IndexOf('(');
-            words.Add(paren > 0 ? word[..paren] : word); // "read(2)": second pronunciation of "read"
-            if (double.IsNaN(start)) start = (double)sf / FrameRate;
-            end = (double)(ef + 1) / FrameRate;
-            confSum += Math.Clamp(post, 0, 1);
+            // "read(2)": the second pronunciation of "read".
+            words.Add((paren > 0 ? word[..paren] : word, (double)sf / FrameRate, (double)(ef + 1) / FrameRate, Math.Clamp(post, 0, 1)));
         }
-        if (words.Count > 0)
-            into.Add(new TranscriptSegment(Math.Round(start, 3), Math.Round(end, 3), string.Join(' ', words), Math.Round(confSum / words.Count, 4)));
+        int first = 0;
+        for (int i = 1; i <= words.Count; i++)
+        {
+            if (i < words.Count && words[i].Start - words[i - 1].End < Options.SegmentPause) continue;
+            var span = words.GetRange(first, i - first);
+            into.Add(new TranscriptSegment(Math.Round(span[0].Start, 3), Math.Round(span[^1].End, 3),
+                string.Join(' ', span.Select(w => w.Word)), Math.Round(span.Average(w => w.Posterior), 4)));
+            first = i;
+        }
     }
 
     static bool IsFiller(string w) => w.Length == 0 || w[0] is '<' or '[' or '+';
