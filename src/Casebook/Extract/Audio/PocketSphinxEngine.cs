@@ -29,9 +29,10 @@ public sealed class PocketSphinxOptions
     public Dictionary<string, string> Decoder { get; set; } = new(DefaultDecoder);
     /// <summary>
     /// End an utterance at every pause the voice activity detector finds (as pocketsphinx_continuous does), instead of
-    /// decoding the recording as one utterance. Off by default: see docs/benchmarks.md.
+    /// decoding the recording as one utterance. On by default: one long utterance scored worse on jfk.wav (WER 0.86
+    /// vs 0.64) and no better on synthesised dictations.
     /// </summary>
-    public bool EndUtteranceAtPauses { get; set; }
+    public bool EndUtteranceAtPauses { get; set; } = true;
     /// <summary>Segments are cut where words are this far apart (seconds).</summary>
     public double SegmentPause { get; set; } = 0.5;
     /// <summary>With <see cref="EndUtteranceAtPauses"/> off, the longest stretch decoded as one utterance (seconds).</summary>

@@ -141,13 +141,65 @@ public static class SyntheticScan
         return builder.Build();
     }
 
-    /// <summary>Writes a multi-page TIFF of the PNG pages (ImageMagick; LZW-compressed grey).</summary>
-    public static void MultiPageTiff(IReadOnlyList<string> pngPaths, string tiffPath, int dpi = 300)
+    /// <summary>Writes a multi-page TIFF (8-bit grey, PackBits, resolution tags) of the PNG pages.</summary>
+    public static void MultiPageTiff(IReadOnlyList<string> pngPaths, string tiffPath, int dpi = 300) =>
+        MultiPageTiff(pngPaths.Select(File.ReadAllBytes), tiffPath, dpi);
+
+    /// <summary>
+    /// Writes a multi-page TIFF (TIFF 6.0: 8-bit BlackIsZero grey, PackBits rows, one strip per page, resolution in
+    /// dots per inch). Written here rather than with ImageMagick, whose memory policy refuses a few dozen 300 dpi pages.
+    /// </summary>
+    public static void MultiPageTiff(IEnumerable<byte[]> pngPages, string tiffPath, int dpi = 300)
     {
-        var args = new List<string>();
-        args.AddRange(pngPaths);
-        args.AddRange(["-units", "PixelsPerInch", "-density", dpi.ToString(System.Globalization.CultureInfo.InvariantCulture), "-compress", "lzw", "-adjoin", tiffPath]);
-        var r = ExternalTool.Run("convert", args, TimeSpan.FromMinutes(2));
-        if (r.ExitCode != 0) throw new InvalidOperationException($"convert failed: {r.Stderr}");
+        using var f = new BinaryWriter(File.Create(tiffPath));
+        f.Write("II"u8); f.Write((short)42);
+        long nextIfdPointer = f.BaseStream.Position;
+        f.Write(0); // offset of the first IFD, patched below
+        foreach (var png in pngPages)
+        {
+            using var decoded = SKBitmap.Decode(png) ?? throw new InvalidDataException("not a decodable PNG page");
+            using var grey = decoded.ColorType == SKColorType.Gray8 ? decoded.Copy() : decoded.Copy(SKColorType.Gray8);
+            int w = grey.Width, h = grey.Height;
+            var pixels = grey.GetPixelSpan().ToArray();
+            int stride = grey.RowBytes;
+            long stripOffset = f.BaseStream.Position;
+            var row = new byte[w];
+            for (int y = 0; y < h; y++) { Array.Copy(pixels, y * stride, row, 0, w); PackBits(row, f); }
+            long stripBytes = f.BaseStream.Position - stripOffset;
+            if ((f.BaseStream.Position & 1) != 0) f.Write((byte)0); // IFDs start on a word boundary
+            long resolution = f.BaseStream.Position;
+            f.Write(dpi); f.Write(1); // RATIONAL dpi/1
+            long ifd = f.BaseStream.Position;
+            f.BaseStream.Position = nextIfdPointer; f.Write((int)ifd); f.BaseStream.Position = ifd;
+            var entries = new (ushort Tag, ushort Type, int Value)[]
+            {
+                (256, 4, w), (257, 4, h), (258, 3, 8), (259, 3, 32773), (262, 3, 1), (273, 4, (int)stripOffset), (277, 3, 1),
+                (278, 4, h), (279, 4, (int)stripBytes), (282, 5, (int)resolution), (283, 5, (int)resolution), (296, 3, 2),
+            };
+            f.Write((short)entries.Length);
+            foreach (var (tag, type, value) in entries)
+            {
+                f.Write(tag); f.Write(type); f.Write(1);
+                if (type == 3) { f.Write((ushort)value); f.Write((ushort)0); } else f.Write(value);
+            }
+            nextIfdPointer = f.BaseStream.Position;
+            f.Write(0);
+        }
+    }
+
+    // TIFF 6.0 §9 PackBits: runs of 2–128 equal bytes as (1 - n, byte), literals as (n - 1, bytes…).
+    static void PackBits(byte[] row, BinaryWriter f)
+    {
+        int i = 0;
+        while (i < row.Length)
+        {
+            int run = 1;
+            while (i + run < row.Length && run < 128 && row[i + run] == row[i]) run++;
+            if (run >= 2) { f.Write((sbyte)(1 - run)); f.Write(row[i]); i += run; continue; }
+            int start = i, len = 0;
+            while (i < row.Length && len < 128 && !(i + 1 < row.Length && row[i + 1] == row[i])) { i++; len++; }
+            if (len == 0) { i++; len = 1; }
+            f.Write((sbyte)(len - 1)); f.Write(row, start, len);
+        }
     }
 }
