@@ -168,8 +168,8 @@ public static class DocumentBenchmarks
         sb.AppendLine("| --- | --- | --- | --- |");
         var configs = new List<(string Name, Func<ISpeechToText> Make)>
         {
-            ("PocketSphinx stock (Debian model and LM, utterances cut at pauses as pocketsphinx_continuous)", () => new PocketSphinxEngine()),
-            ("PocketSphinx, whole recording as one utterance (≤ 60 s)", () => new PocketSphinxEngine(new PocketSphinxOptions { EndUtteranceAtPauses = false })),
+            ("PocketSphinx stock (Debian model and LM, -lw 6.5, utterances cut at pauses as pocketsphinx_continuous)", () => new PocketSphinxEngine(new PocketSphinxOptions { Decoder = new() })),
+            ("PocketSphinx Casebook default (-lw 10)", () => new PocketSphinxEngine()),
             ("PocketSphinx default + domain LM (λ = 0.5)", () => new PocketSphinxEngine(new PocketSphinxOptions { DomainLanguageModel = arpa })),
         };
         var whisperModel = Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable);

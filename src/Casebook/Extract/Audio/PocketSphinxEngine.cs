@@ -38,7 +38,11 @@ public sealed class PocketSphinxOptions
     /// <summary>With <see cref="EndUtteranceAtPauses"/> off, the longest stretch decoded as one utterance (seconds).</summary>
     public double MaxUtteranceSeconds { get; set; } = 60;
 
-    public static IReadOnlyDictionary<string, string> DefaultDecoder { get; } = new Dictionary<string, string>();
+    /// <summary>
+    /// Language weight 10 instead of 6.5: on the dictation development set (12 synthesised PriMock57 notes) it cut
+    /// insertions, WER 1.03 → 0.87; jfk.wav was not used to choose it.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> DefaultDecoder { get; } = new Dictionary<string, string> { ["lw"] = "10" };
 
     internal string Hmm => AcousticModel ?? Path.Combine(ModelDirectory, "en-us");
     internal string Dict => Dictionary ?? Path.Combine(ModelDirectory, "cmudict-en-us.dict");
