@@ -82,8 +82,8 @@ public static class DocumentBenchmarks
         sb.AppendLine($"Method: {PagesPerDpi} A4 pages per resolution, each filled with real report text (IU X-ray reports, several per page;");
         sb.AppendLine("MTSamples notes), drawn in DejaVu Sans 11 pt with SkiaSharp and spoiled like scans: clean, skewed up to ±2.5°,");
         sb.AppendLine("Gaussian grain + specks + blur (σ 0.8 px at 300 dpi), both, or turned 90°/180°. Pages of one resolution go into one");
-        sb.AppendLine("multi-page TIFF (resolution tags set) and through `DocumentTextExtractor` (ImageMagick deskew, Tesseract 5 `--psm 3`");
-        sb.AppendLine("LSTM, OSD when a page reads poorly or is landscape). CER = character edits / reference characters after collapsing");
+        sb.AppendLine("multi-page TIFF (resolution tags set) and through `DocumentTextExtractor` (Tesseract 5 `--psm 3`");
+        sb.AppendLine("LSTM; OSD and ImageMagick deskew only when a page reads poorly or is landscape). CER = character edits / reference characters after collapsing");
         sb.AppendLine("whitespace (line breaks do not count). Pages/s is wall time over the pages, parallel over the machine's cores.");
         sb.AppendLine();
         sb.AppendLine("| dpi | pages | CER (all) | CER clean | CER skew | CER noise+blur | CER skew+noise+blur | CER turned | mean word conf | pages/s |");

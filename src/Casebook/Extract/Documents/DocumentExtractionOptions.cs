@@ -15,7 +15,7 @@ public sealed class DocumentExtractionOptions
     public int DefaultImageDpi { get; set; } = 300;
     /// <summary>Tesseract language(s), e.g. "eng" or "eng+deu".</summary>
     public string OcrLanguage { get; set; } = "eng";
-    /// <summary>Straighten skewed scans before OCR (ImageMagick -deskew).</summary>
+    /// <summary>Straighten a page that reads poorly (ImageMagick -deskew) and read it again; Tesseract handles small skew itself.</summary>
     public bool Deskew { get; set; } = true;
     /// <summary>Detect pages turned by 90/180/270° (Tesseract OSD) when the first OCR pass is poor.</summary>
     public bool DetectRotation { get; set; } = true;

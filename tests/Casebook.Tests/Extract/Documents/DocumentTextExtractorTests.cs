@@ -45,7 +45,7 @@ public sealed class DocumentTextExtractorTests(ScanFixture scans)
     }
 
     [Fact]
-    public void Scanned_pdf_is_deskewed_and_recognised_with_word_confidences()
+    public void Skewed_noisy_scanned_pdf_is_recognised_with_word_confidences()
     {
         var page = Assert.Single(scans.ScannedPdf.Pages);
         Assert.Equal(PageSource.Ocr, page.Source);
