@@ -37,6 +37,17 @@ public sealed class OcrCommandTests(ScanFixture scans)
     }
 
     [Fact]
+    public void Ocr_reads_a_jpeg_scan()
+    {
+        using var dir = new TempDirectory();
+        var r = Casebook.Extract.ExternalTool.Run("convert", [Path.Combine(scans.Dir.Path, "a.png"), "-quality", "85", dir["scan.jpg"]], TimeSpan.FromMinutes(1));
+        Assert.Equal(0, r.ExitCode);
+        var (code, stdout, _) = Ocr(dir["scan.jpg"]);
+        Assert.Equal(0, code);
+        Assert.Contains("Right lower lobe pneumonia", stdout);
+    }
+
+    [Fact]
     public void Ocr_of_a_bad_file_fails_with_the_reason_on_stderr()
     {
         using var dir = new TempDirectory();
