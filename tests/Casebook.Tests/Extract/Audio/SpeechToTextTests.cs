@@ -23,6 +23,16 @@ public sealed class SpeechToTextTests(AudioFixture audio)
     }
 
     [Fact]
+    public void Frame_shifted_passes_vote_on_each_word()
+    {
+        using var engine = new PocketSphinxEngine(new PocketSphinxOptions { FrameShiftVotes = 3 });
+        var t = engine.Transcribe(AudioDecoder.Decode(audio.Wav));
+        Assert.Contains("patient", t.Text);
+        Assert.All(t.Segments, s => Assert.True(s.End > s.Start));
+        Assert.Equal(t.Segments.OrderBy(s => s.Start), t.Segments);
+    }
+
+    [Fact]
     public void PocketSphinx_results_do_not_depend_on_what_it_heard_before()
     {
         using var engine = new PocketSphinxEngine();
