@@ -226,7 +226,8 @@ public sealed class PocketSphinxEngine : ISpeechToText
         {
             if (i < words.Count && words[i].Start - words[i - 1].End < Options.SegmentPause) continue;
             var span = words.GetRange(first, i - first);
-            segments.Add(new TranscriptSegment(Math.Round(span[0].Start, 3), Math.Round(span[^1].End, 3),
+            // Voted words come from different passes, so take the extremes rather than the first and last word's times.
+            segments.Add(new TranscriptSegment(Math.Round(span.Min(w => w.Start), 3), Math.Round(span.Max(w => w.End), 3),
                 string.Join(' ', span.Select(w => w.Text)), Math.Round(span.Average(w => w.Posterior), 4)));
             first = i;
         }
