@@ -2,7 +2,12 @@
 # Installs the Debian packages Casebook needs (apt-get; sudo when not root). Quiet and idempotent:
 # nothing is installed when everything is already there.
 set -euo pipefail
-PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools)
+# DICOM (pydicom and dcmtk as independent readers, CharLS/OpenJPEG/libjpeg-turbo decoders, GDCM as a reference),
+# OCR (tesseract, pdftoppm, ImageMagick), speech (pocketsphinx, ffmpeg), and what the tests use to make scans and
+# dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF).
+PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils imagemagick ghostscript fonts-dejavu-core
+  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

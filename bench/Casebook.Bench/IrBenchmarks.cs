@@ -32,7 +32,7 @@ public static class IrBenchmarks
         {
             var m = IrEvaluation.Evaluate(db, queries, qrels, IrEvaluation.ParseMode(mode));
             ours[mode] = m;
-            md.AppendLine($"| Casebook | {mode} | {m.NdcgAt10:0.4} | {m.RecallAt100:0.4} | {m.Queries} | {m.MedianQueryMs:0.00} | {m.MeanQueryMs:0.00} |");
+            md.AppendLine($"| Casebook | {mode} | {m.NdcgAt10:0.0000} | {m.RecallAt100:0.0000} | {m.Queries} | {m.MedianQueryMs:0.00} | {m.MeanQueryMs:0.00} |");
         }
 
         // Retrieval alone: query vectors computed beforehand, so the timing is BM25 + ANN + fusion + row fetch.
@@ -56,7 +56,7 @@ public static class IrBenchmarks
 
         var lance = RunLanceDb(db, docs, judged, qvecs, qrels, work);
         foreach (var (mode, node) in lance)
-            md.AppendLine($"| LanceDB 0.31 | {mode} | {node.GetProperty("ndcg@10").GetDouble():0.4} | {node.GetProperty("recall@100").GetDouble():0.4} | {node.GetProperty("queries").GetInt32()} | {node.GetProperty("p50_ms").GetDouble():0.00} | |");
+            md.AppendLine($"| LanceDB 0.31 | {mode} | {node.GetProperty("ndcg@10").GetDouble():0.0000} | {node.GetProperty("recall@100").GetDouble():0.0000} | {node.GetProperty("queries").GetInt32()} | {node.GetProperty("p50_ms").GetDouble():0.00} | |");
         md.AppendLine();
         md.AppendLine($"Hybrid query end to end (embed query, BM25, ANN, fuse, fetch rows; limit 10): p50 **{Median(e2e):0.00} ms**, p95 {P(e2e, 0.95):0.00} ms.  ");
         md.AppendLine($"Retrieval alone (query vector given; limit 10): p50 **{Median(retrieval):0.00} ms**, p95 {P(retrieval, 0.95):0.00} ms" +
@@ -69,7 +69,7 @@ public static class IrBenchmarks
         foreach (var (wb, wd) in new[] { (1.0, 1.0), (1.0, 1.5), (1.0, 2.0), (1.5, 1.0), (2.0, 1.0) })
         {
             var m = IrEvaluation.Evaluate(db, queries, qrels, SearchMode.Hybrid, configure: q => q.Fusion(wb, wd));
-            md.AppendLine($"| {wb:0.0} : {wd:0.0} | {m.NdcgAt10:0.4} | {m.RecallAt100:0.4} |");
+            md.AppendLine($"| {wb:0.0} : {wd:0.0} | {m.NdcgAt10:0.0000} | {m.RecallAt100:0.0000} |");
         }
         md.AppendLine();
 
@@ -80,7 +80,7 @@ public static class IrBenchmarks
         foreach (var mode in new[] { "bm25", "dense", "hybrid" })
         {
             var m = IrEvaluation.Evaluate(iuDb, iu.Queries, iu.Qrels, IrEvaluation.ParseMode(mode));
-            md.AppendLine($"| {mode} | {m.NdcgAt10:0.4} | {m.RecallAt100:0.4} | {m.MedianQueryMs:0.00} |");
+            md.AppendLine($"| {mode} | {m.NdcgAt10:0.0000} | {m.RecallAt100:0.0000} | {m.MedianQueryMs:0.00} |");
         }
         md.AppendLine();
         return md.ToString();

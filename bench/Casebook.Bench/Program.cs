@@ -3,7 +3,7 @@ using Casebook.Bench;
 
 // Casebook's benchmark runner: `dotnet run -c Release --project bench/Casebook.Bench -- <suite>... [--shared DIR] [--work DIR]`.
 // Suites print markdown sections (method + results) to stdout; docs/benchmarks.md is assembled from them.
-var suites = args.Where(a => !a.StartsWith("--")).ToList();
+var suites = args.Where((a, i) => !a.StartsWith("--") && (i == 0 || !args[i - 1].StartsWith("--") || args[i - 1] == "--no-1m")).ToList();
 string Opt(string name, string fallback) { var i = Array.IndexOf(args, "--" + name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
 var shared = Opt("shared", Path.Combine(Program.RepoRoot, "..", "shared", "data"));
 var work = Directory.CreateDirectory(Opt("work", Path.Combine(Path.GetTempPath(), "casebook-bench"))).FullName;
@@ -20,7 +20,11 @@ foreach (var suite in suites)
         "embedding" => EmbeddingBenchmarks.RunThroughput(shared),
         "vectors" => VectorBenchmarks.Run(shared, work, include1M: !args.Contains("--no-1m")),
         "images" => EmbeddingBenchmarks.RunImageRetrieval(shared),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, all)"),
+        "dicom-header" => DicomHeaderBenchmarks.Run(shared),
+        "dicom-pixels" => DicomPixelBenchmarks.Run(shared),
+        "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
+        "documents" => DocumentBenchmarks.Run(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

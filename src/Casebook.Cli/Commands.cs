@@ -31,6 +31,8 @@ public static partial class Commands
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
           embed [TEXT...] [--image FILE]   print embedding vectors as JSON lines (stdin lines when no TEXT)
+          ocr FILE [--json]            text of a scanned report (PDF text layer, else Tesseract OCR)
+          transcribe FILE [--engine whisper|pocketsphinx] [--model PATH] [--json]   transcript of a dictation
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
@@ -47,7 +49,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "transcribe" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -63,6 +65,8 @@ public static partial class Commands
             "reembed" => Reembed(a),
             "embed" => Embed(a),
             "dicom" => DicomCommands.Run(rest),
+            "ocr" => ExtractCommands.Ocr(rest),
+            "transcribe" => ExtractCommands.Transcribe(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
