@@ -1,0 +1,63 @@
+using Casebook.Extract.Dicom;
+using Casebook.Extract.Dicom.Pixels;
+
+namespace Casebook.Fuzz;
+
+/// <summary>
+/// One fuzz input through everything a hostile file can reach: the Part 10 reader in its three modes
+/// (in memory, streamed header-only, strict), the JSON dump, pixel decoding and rendering of the first frame.
+/// The documented failures (<see cref="DicomParseException"/>, <see cref="PixelDecodeException"/>) are expected;
+/// anything else escaping is a finding, and so is allocating more than <see cref="MaxAllocatedBytes"/> for one input.
+/// </summary>
+/// <remarks>Shared by the AFL harness (Program.cs) and the CI smoke test (linked into Casebook.Tests).</remarks>
+public static class DicomFuzzTarget
+{
+    /// <summary>Managed bytes one input may allocate (all stages together). Inputs are at most a few hundred KB.</summary>
+    public const long MaxAllocatedBytes = 256L << 20;
+
+    static readonly DicomReadOptions Memory = new() { MaxInflatedBytes = 16L << 20 };
+    static readonly DicomReadOptions HeaderOnly = new() { StopBeforePixels = true, MaxInflatedBytes = 16L << 20 };
+    static readonly DicomReadOptions Strict = new() { Strict = true, MaxInflatedBytes = 16L << 20 };
+    static readonly PixelDecodeOptions Pixels = new() { MaxDecodedBytes = 32L << 20, FrameCount = 4 };
+
+    public static void Run(ReadOnlySpan<byte> input) => Run(input.ToArray());
+
+    public static void Run(byte[] input)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        ParseDumpDecode(input);
+        Expect(() => { using var f = DicomFile.Open(new MemoryStream(input, writable: false), HeaderOnly); DicomJson.Dump(f); });
+        Expect(() => { using var f = DicomFile.Open(input, Strict); DicomJson.Dump(f); });
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        if (allocated > MaxAllocatedBytes)
+            throw new FuzzFindingException($"allocated {allocated} bytes for a {input.Length}-byte input (bound {MaxAllocatedBytes})");
+    }
+
+    static void ParseDumpDecode(byte[] input)
+    {
+        DicomFile file;
+        try { file = DicomFile.Open(input, Memory); }
+        catch (DicomParseException) { return; }
+        using (file)
+        {
+            DicomJson.Dump(file);
+            if (file.PixelData == null) return;
+            PixelData pixels;
+            try { pixels = PixelDecoder.Decode(file, Pixels); }
+            catch (PixelDecodeException) { return; }
+            catch (DicomParseException) { return; }
+            try { ImageRenderer.Render(file.Dataset, pixels, 0).Thumbnail(64); }
+            catch (PixelDecodeException) { }
+            catch (DicomParseException) { }
+        }
+    }
+
+    static void Expect(Action action)
+    {
+        try { action(); }
+        catch (DicomParseException) { }
+    }
+}
+
+/// <summary>A fuzz finding that is not an exception of its own (an allocation over the bound).</summary>
+public sealed class FuzzFindingException(string message) : Exception(message);
