@@ -52,6 +52,41 @@ public static class DicomFuzzTarget
         }
     }
 
+    /// <summary>Runs the stages one by one, printing the time and outcome of each (the <c>diag</c> command).</summary>
+    public static void Diagnose(byte[] input, TextWriter log)
+    {
+        DicomFile? file = null;
+        PixelData? pixels = null;
+        Stage(log, "open (memory)", () => file = DicomFile.Open(input, Memory));
+        if (file != null)
+        {
+            log.WriteLine($"  syntax {file.TransferSyntax}, {file.Dataset.Count} elements, {file.Problems.Count} problems");
+            Stage(log, "json dump", () => DicomJson.Dump(file));
+            if (file.PixelData?.Fragments is { } fragments)
+            {
+                var frames = fragments.GetFrames();
+                log.WriteLine($"  {fragments.Fragments.Count} fragments, {frames.Count} frames: {string.Join(", ", frames.Take(8).Select(f => f.Length))}");
+                // FUZZ_DIAG_FRAMES=DIR: write the encoded frames out, to feed a codec on its own.
+                if (Environment.GetEnvironmentVariable("FUZZ_DIAG_FRAMES") is { Length: > 0 } dir)
+                    foreach (var f in frames.Take(8)) File.WriteAllBytes(Path.Combine(dir, $"frame{f.Index}.bin"), fragments.ReadFrame(f));
+            }
+            if (file.PixelData != null) Stage(log, "pixel decode", () => pixels = PixelDecoder.Decode(file, Pixels));
+            if (pixels != null) Stage(log, "render", () => ImageRenderer.Render(file.Dataset, pixels, 0).Thumbnail(64));
+        }
+        Stage(log, "open (stream, header only) + dump", () => { using var f = DicomFile.Open(new MemoryStream(input, writable: false), HeaderOnly); DicomJson.Dump(f); });
+        Stage(log, "open (strict) + dump", () => { using var f = DicomFile.Open(input, Strict); DicomJson.Dump(f); });
+    }
+
+    static void Stage(TextWriter log, string name, Action action)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        string outcome;
+        try { action(); outcome = "ok"; }
+        catch (Exception e) { outcome = $"{e.GetType().Name}: {e.Message}"; }
+        log.WriteLine($"{name,-36} {sw.Elapsed.TotalMilliseconds,9:0.0} ms {(GC.GetAllocatedBytesForCurrentThread() - before) / 1024,9} KiB  {outcome}");
+    }
+
     static void Expect(Action action)
     {
         try { action(); }

@@ -4,16 +4,25 @@ using Casebook.Fuzz;
 // Casebook.Fuzz — fuzzing the DICOM reader and pixel decoders (see fuzz/README.md).
 //   afl                              persistent-mode target for afl-fuzz (Casebook.dll instrumented by `sharpfuzz`)
 //   replay PATH...                   run files (or folders) once each; exit 1 on a finding
+//   diag PATH                        time each stage (open, dump, decode, render…) for one input
 //   mutate [--seconds N] [--seed S] [--out DIR] PATH...   in-process mutation campaign, no coverage feedback
 var mode = args.Length > 0 ? args[0] : "afl";
 switch (mode)
 {
     case "afl":
+        // The target runs on a worker thread with a 2 s watchdog: in SharpFuzz's persistent mode the dotnet process is
+        // also AFL's fork server, so an AFL timeout kills it ("Unable to communicate with fork server") and the campaign
+        // stops. A slow input is instead reported as a crash (TimeoutException); its thread is left to finish.
         SharpFuzz.Fuzzer.Run(stream =>
         {
             var ms = new MemoryStream();
             stream.CopyTo(ms);
-            DicomFuzzTarget.Run(ms.ToArray());
+            var outcome = FuzzRunner.RunWithTimeout(ms.ToArray(), TimeSpan.FromSeconds(2));
+            if (outcome != null)
+            {
+                if (outcome.StartsWith("hang") && ++stuck > 8) Environment.Exit(3); // too many runaway threads: let run-afl.sh restart
+                throw new FuzzFindingException(outcome);
+            }
         });
         return 0;
     case "replay":
@@ -42,6 +51,10 @@ switch (mode)
         var stats = FuzzRunner.Mutate(corpus, seed, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2), outDir, Console.Out);
         return stats.Findings == 0 ? 0 : 1;
     }
+    case "diag":
+        // Times each stage of the target separately for one input, to see where a finding comes from.
+        DicomFuzzTarget.Diagnose(File.ReadAllBytes(args[1]), Console.Out);
+        return 0;
     default:
         Console.Error.WriteLine("usage: Casebook.Fuzz [afl | replay PATH... | mutate [--seconds N] [--seed S] [--out DIR] PATH...]");
         return 2;
@@ -50,3 +63,5 @@ switch (mode)
 static IEnumerable<string> Inputs(IEnumerable<string> paths) =>
     paths.SelectMany<string, string>(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Order() : new[] { p })
          .Where(p => !Path.GetFileName(p).StartsWith('.') && !p.EndsWith(".md"));
+
+partial class Program { static int stuck; }
