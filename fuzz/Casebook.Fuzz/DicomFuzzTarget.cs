@@ -19,6 +19,12 @@ public static class DicomFuzzTarget
     static readonly DicomReadOptions HeaderOnly = new() { StopBeforePixels = true, MaxInflatedBytes = 16L << 20 };
     static readonly DicomReadOptions Strict = new() { Strict = true, MaxInflatedBytes = 16L << 20 };
     static readonly PixelDecodeOptions Pixels = new() { MaxDecodedBytes = 32L << 20, FrameCount = 4 };
+    // From a file, with the thresholds lowered so that small inputs take the windowed source and deferred values.
+    static readonly DicomReadOptions Windowed = new() { ReadWholeFileUpTo = 2048, DeferValuesLongerThan = 128, MaxInflatedBytes = 16L << 20 };
+    static readonly DicomReadOptions FileHeaderOnly = Windowed with { StopBeforePixels = true };
+    static readonly string ScratchFile = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"casebook-fuzz-{Environment.ProcessId}.dcm");
+
+    static DicomFuzzTarget() => AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(ScratchFile);
 
     public static void Run(ReadOnlySpan<byte> input) => Run(input.ToArray());
 
@@ -28,9 +34,28 @@ public static class DicomFuzzTarget
         ParseDumpDecode(input);
         Expect(() => { using var f = DicomFile.Open(new MemoryStream(input, writable: false), HeaderOnly); DicomJson.Dump(f); });
         Expect(() => { using var f = DicomFile.Open(input, Strict); DicomJson.Dump(f); });
+        FromFile(input);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         if (allocated > MaxAllocatedBytes)
             throw new FuzzFindingException($"allocated {allocated} bytes for a {input.Length}-byte input (bound {MaxAllocatedBytes})");
+    }
+
+    /// <summary>The path entry point: header-only prefix growth, and the windowed file source with values left on disk.</summary>
+    static void FromFile(byte[] input)
+    {
+        lock (ScratchFile)
+        {
+            File.WriteAllBytes(ScratchFile, input);
+            Expect(() => { using var f = DicomFile.Open(ScratchFile, FileHeaderOnly); DicomJson.Dump(f); });
+            try
+            {
+                using var f = DicomFile.Open(ScratchFile, Windowed);
+                DicomJson.Dump(f);
+                if (f.PixelData != null) PixelDecoder.Decode(f, Pixels);
+            }
+            catch (DicomParseException) { }
+            catch (PixelDecodeException) { }
+        }
     }
 
     static void ParseDumpDecode(byte[] input)
@@ -75,6 +100,7 @@ public static class DicomFuzzTarget
         }
         Stage(log, "open (stream, header only) + dump", () => { using var f = DicomFile.Open(new MemoryStream(input, writable: false), HeaderOnly); DicomJson.Dump(f); });
         Stage(log, "open (strict) + dump", () => { using var f = DicomFile.Open(input, Strict); DicomJson.Dump(f); });
+        Stage(log, "open (file, windowed) + dump + decode", () => FromFile(input));
     }
 
     static void Stage(TextWriter log, string name, Action action)

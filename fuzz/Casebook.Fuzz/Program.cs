@@ -49,6 +49,7 @@ switch (mode)
             }
         var corpus = Inputs(paths).Select(File.ReadAllBytes).ToList();
         var stats = FuzzRunner.Mutate(corpus, seed, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(2), outDir, Console.Out);
+        Console.WriteLine($"done: {stats.Execs} execs in {stats.Elapsed.TotalSeconds:0} s ({stats.Execs / stats.Elapsed.TotalSeconds:0.0}/s), {stats.Findings} findings");
         return stats.Findings == 0 ? 0 : 1;
     }
     case "diag":
