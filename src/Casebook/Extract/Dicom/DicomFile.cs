@@ -216,7 +216,10 @@ public sealed class DicomFile : IDisposable
                 output.Write(buffer, 0, n);
             }
         }
-        catch (InvalidDataException e)
+        // Fuzz finding (fuzz/regressions/deflate-zlib-error.dcm, AFL): corrupt input can make zlib fail with a code other
+        // than Z_DATA_ERROR (e.g. a zlib header asking for a preset dictionary, Z_NEED_DICT); .NET raises that as
+        // ZLibException, an IOException, not InvalidDataException. Both mean a broken deflate stream.
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             if (output.Length == 0) throw new DicomParseException("deflated dataset is not a valid deflate stream: " + e.Message, pos, null, e);
             // keep what inflated; the parser reports where the dataset breaks off

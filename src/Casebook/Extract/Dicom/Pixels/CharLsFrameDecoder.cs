@@ -52,10 +52,27 @@ public sealed unsafe class CharLsFrameDecoder : IPixelFrameDecoder
         throw new PixelDecodeException($"JPEG-LS (CharLS) {step} failed: {msg} (charls error {rc})");
     }
 
+    /// <summary>
+    /// Fuzz finding (fuzz/regressions/charls-no-eoi-12s.dcm): when a scan holds garbage and the codestream does not end
+    /// in a marker, CharLS 2.4.1 spends ~12 s (100×100×3) before reporting error 5, and a native call cannot be
+    /// interrupted. With an EOI (FFD9) at the end it fails at once. So a frame that does not end in EOI (after the
+    /// PS3.5 §A.4 0x00 fragment padding) is decoded from a copy with EOI appended; complete streams are unaffected.
+    /// </summary>
+    static ReadOnlySpan<byte> WithEndOfImage(ReadOnlySpan<byte> encoded)
+    {
+        var trimmed = encoded.TrimEnd((byte)0);
+        if (trimmed.Length >= 2 && trimmed[^2] == 0xFF && trimmed[^1] == 0xD9) return encoded;
+        var copy = new byte[encoded.Length + 2];
+        encoded.CopyTo(copy);
+        copy[^2] = 0xFF; copy[^1] = 0xD9;
+        return copy;
+    }
+
     public string DecodeFrame(ReadOnlySpan<byte> encoded, DicomImageDescription image, Span<byte> destination)
     {
         if (!IsAvailable) throw new PixelDecodeException($"JPEG-LS needs CharLS ({Lib}, Debian package libcharls2), which is not installed");
         if (encoded.Length < 4) throw new PixelDecodeException("JPEG-LS frame is empty or truncated");
+        encoded = WithEndOfImage(encoded);
         var decoder = charls_jpegls_decoder_create();
         if (decoder == 0) throw new PixelDecodeException("CharLS could not create a decoder");
         try

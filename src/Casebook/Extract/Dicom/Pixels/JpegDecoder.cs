@@ -23,6 +23,7 @@ public sealed class JpegDecoder
     sealed class Component
     {
         public int Id, H, V, Tq;
+        public bool Scanned;               // coded by a scan already (sequential processes: exactly one, T.81 §4.10)
         public int Width, Height;          // samples of this component (T.81 A.1.1)
         public int BlocksPerLine, BlocksPerColumn; // allocated, padded to whole MCUs
         public int Stride;                 // plane width in samples (padded)
@@ -307,6 +308,12 @@ public sealed class JpegDecoder
             if (c.Dc == null) throw new PixelDecodeException($"JPEG: component {id} uses Huffman table {td}, not defined");
             if (!_lossless && c.Ac == null) throw new PixelDecodeException($"JPEG: component {id} uses AC table {ta}, not defined");
             if (!_lossless && _quant[c.Tq] == null) throw new PixelDecodeException($"JPEG: component {id} uses quantization table {c.Tq}, not defined");
+            // Fuzz finding (fuzz/regressions/jpeg-repeated-scans.dcm): every scan decodes its components over the whole
+            // image, so a stream of thousands of 14-byte SOS headers cost scans × pixels (2 s for 56 KB at 100×100×3,
+            // minutes for larger images). In the sequential and lossless processes each component is coded in exactly
+            // one scan (T.81 §4.10, B.2.3); a second one is malformed.
+            if (c.Scanned) throw new PixelDecodeException($"JPEG: component {id} is coded by more than one scan (T.81 §4.10: sequential and lossless processes code each component once)");
+            c.Scanned = true;
             comps[i] = c;
         }
         var ss = s[1 + 2 * ns];

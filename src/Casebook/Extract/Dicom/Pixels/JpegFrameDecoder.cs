@@ -34,6 +34,7 @@ internal static class FrameWriter
         if (planes.Length != image.SamplesPerPixel)
             throw new PixelDecodeException($"codestream has {planes.Length} components, Samples per Pixel (0028,0002) is {image.SamplesPerPixel}");
         var unit = image.BitsAllocated / 8;
+        if (unit < 1) throw new PixelDecodeException($"Bits Allocated (0028,0100) {image.BitsAllocated} is not a whole number of bytes; codec output needs 8, 16, 24 or 32");
         var pixels = width * height;
         var spp = planes.Length;
         var planar = spp > 1 && image.PlanarConfiguration == 1;

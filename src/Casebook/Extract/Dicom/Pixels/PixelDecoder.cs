@@ -48,6 +48,11 @@ public static class PixelDecoder
         var photometric = image.PhotometricInterpretation;
         if (element.Fragments is { } fragments)
         {
+            // Fuzz finding (fuzz/regressions/jpeg-bits-allocated-1.dcm): codecs write whole-byte samples (FrameWriter's unit is
+            // Bits Allocated / 8), so Bits Allocated 1 gave unit 0, garbage, and an ArgumentOutOfRangeException for frames under
+            // 4 bytes. PS3.5 §8.1.1: 1-bit packing is native only; encapsulated uncompressed (native frames) keeps it.
+            if (image.BitsAllocated == 1 && decoder is not NativeFrameDecoder)
+                throw new PixelDecodeException($"Bits Allocated (0028,0100) 1 is not valid for compressed transfer syntax {file.TransferSyntax}");
             var frames = fragments.GetFrames();
             if (frames.Count < first + count) throw new PixelDecodeException($"encapsulated pixel data holds {frames.Count} frame(s), Number of Frames (0028,0008) says {total}");
             var native = new byte[image.FrameBytes];
