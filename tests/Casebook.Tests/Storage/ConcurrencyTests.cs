@@ -29,6 +29,10 @@ public class ConcurrencyTests
             }
         })).ToArray();
 
+        // Start writing only once both readers are reading, so reads and writes really overlap.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref reads) < 2 && waited.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(5);
+        var readsBeforeWriting = Volatile.Read(ref reads);
         for (var v = 0; v < 15; v++)
         {
             var batch = new WriteBatch();
@@ -38,7 +42,8 @@ public class ConcurrencyTests
         Volatile.Write(ref stop, true);
         Task.WaitAll(readers);
         Assert.Empty(readerErrors);
-        Assert.True(reads > 0);
+        Assert.True(readsBeforeWriting >= 2, "readers never started");
+        Assert.True(reads > readsBeforeWriting, "no read overlapped the writes");
         Assert.Equal(16, db.Versions().Count);
     }
 
