@@ -35,7 +35,8 @@ public sealed partial class CasebookDb
         options ??= new IngestOptions();
         var pseudonym = PatientPseudonym.Load(Options.KeyFile);
         // DICOM ingest: per-instance problems go to errors; stored DICOM is de-identified or not stored at all.
-        var builder = new StudyBuilder(Blobs, pseudonym, options) { Errors = errors, Deidentifier = DicomDeidentification.Factory(pseudonym, options.Dicom) };
+        // Scanned reports and dictations: `using` disposes the speech engine the builder loads (once per ingest).
+        using var builder = new StudyBuilder(Blobs, pseudonym, options) { Errors = errors, Deidentifier = DicomDeidentification.Factory(pseudonym, options.Dicom) };
         var live = LiveContentHashes();
         int inserted = 0, updated = 0, unchanged = 0, done = 0;
         var versions = new List<long>();
@@ -51,6 +52,7 @@ public sealed partial class CasebookDb
                     if (live.TryGetValue(study.StudyId, out var hash) && hash == ContentHash.Of(study)) { unchanged++; continue; }
                     batch.Upserts.Add(study);
                 }
+                catch (IngestFileException e) { errors.Add(new IngestError(e.File, e.Message)); } // the scan or recording at fault
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
                 {
                     errors.Add(new IngestError(input.ReportPath ?? input.Origin, e.Message));

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Casebook.Extract.Audio;
+using Casebook.Extract.Documents;
 using Casebook.Model;
 using Casebook.Search.Text;
 using Casebook.Segment;
@@ -12,8 +14,15 @@ namespace Casebook.Ingest;
 /// images, stores binaries in the blob store, segments the report into paragraphs with character offsets,
 /// computes sparse terms and pseudonymises the patient. Embedding happens later, in batches.
 /// </summary>
-public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, IngestOptions options)
+public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, IngestOptions options) : IDisposable
 {
+    // Scanned reports and dictations: the extractor and the speech engine are made on first use and shared by every
+    // study of this ingest (loading the acoustic model once per ingest, not once per study).
+    DocumentTextExtractor? _documents;
+    ISpeechToText? _speech;
+
+    public void Dispose() { _speech?.Dispose(); _speech = null; }
+
     /// <summary>DICOM ingest: where problems with single instances go (the study goes on without them).</summary>
     public List<IngestError> Errors { get; init; } = new();
     /// <summary>DICOM ingest: the PS3.15 de-identifier for stored DICOM; null = none, so no DICOM bytes are stored (fail closed).</summary>
@@ -31,7 +40,10 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         var sources = new JsonArray();
         if (input.ReportPath != null || input.ReportText != null)
         {
-            study.ReportText = input.ReportText ?? ReadReport(input.ReportPath!);
+            // Scanned reports: a PDF/TIFF/PNG/JPEG report is kept as report_pdf and its extracted text (text layer or
+            // OCR) becomes report_text; paragraphs then carry the 1-based page that holds their first character.
+            ExtractedDocument? document = input.ReportText == null && IsDocumentReport(input.ReportPath!) ? ExtractDocument(study, input.ReportPath!) : null;
+            study.ReportText = input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!);
             if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
             var paragraphs = ReportSegmenter.Segment(study.ReportText);
             for (var i = 0; i < paragraphs.Count; i++)
@@ -42,10 +54,37 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                     SegmentId = $"{input.StudyId}/{SegmentKind.ReportParagraph}/{i}",
                     Kind = SegmentKind.ReportParagraph,
                     Text = p.Text,
-                    Source = new SourceLocation { File = input.ReportPath == null ? null : Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd },
+                    Source = new SourceLocation
+                    {
+                        File = input.ReportPath == null ? null : Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd,
+                        Page = document?.PageAt(p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
+                    },
                 });
             }
             study.SparseTerms = SparseTerms.Compute(study.ReportText);
+        }
+        // Dictations: the recording is kept as dictation_audio and each transcript segment becomes a dictation_segment
+        // with its time span (embedded and BM25-indexed like report paragraphs).
+        if (input.DictationPath != null)
+        {
+            var transcript = Transcribe(study, input.DictationPath);
+            sources.Add(Path.GetFileName(input.DictationPath));
+            var n = 0;
+            foreach (var seg in transcript.Segments)
+            {
+                var text = seg.Text.Trim();
+                if (text.Length == 0) continue;
+                study.Segments.Add(new SegmentRecord
+                {
+                    SegmentId = $"{input.StudyId}/{SegmentKind.DictationSegment}/{n++}",
+                    Kind = SegmentKind.DictationSegment,
+                    Text = text,
+                    Source = new SourceLocation { File = Path.GetFileName(input.DictationPath), TimeStart = seg.Start, TimeEnd = seg.End },
+                });
+            }
+            // Sparse terms cover the dictation too (report text first, when there is one).
+            if (transcript.Text.Length > 0)
+                study.SparseTerms = SparseTerms.Compute(study.ReportText == null ? transcript.Text : study.ReportText + "\n\n" + transcript.Text);
         }
         // DICOM ingest: a DICOM-discovered study, or DICOM files/folders/zips named in a manifest's images column.
         var dicomPaths = input.DicomStudy != null ? input.ImagePaths.ToList() : input.ImagePaths.Where(IsDicomPath).ToList();
@@ -80,6 +119,49 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         study.Metadata["source_files"] = sources;
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
+    }
+
+    /// <summary>Scanned reports: a report file that is a PDF or image scan (by extension, or by content for misnamed files).</summary>
+    static bool IsDocumentReport(string path) =>
+        DocumentTextExtractor.SupportedExtensions.Contains(Path.GetExtension(path).ToLowerInvariant())
+        || (File.Exists(path) && new FileInfo(path).Length > 0 && DocumentTextExtractor.DetectFormat(path) != "unknown");
+
+    /// <summary>Scanned reports: stores the original as report_pdf (mime in metadata report_mime) and extracts its text.</summary>
+    ExtractedDocument ExtractDocument(StudyRecord study, string path)
+    {
+        _documents ??= new DocumentTextExtractor(options.Documents);
+        ExtractedDocument document;
+        try { document = _documents.Extract(path); }
+        catch (DocumentExtractionException e) { throw new IngestFileException(path, e.Message, e); }
+        var bytes = File.ReadAllBytes(path);
+        study.ReportPdf = blobs.Put(bytes);
+        study.Metadata["report_mime"] = document.Format switch
+        {
+            "pdf" => "application/pdf", "tiff" => "image/tiff", "png" => "image/png", "jpeg" => "image/jpeg", _ => "application/octet-stream",
+        };
+        return document;
+    }
+
+    /// <summary>Dictations: decodes, stores the original as dictation_audio (+ mime) and transcribes with the configured engine.</summary>
+    Transcript Transcribe(StudyRecord study, string path)
+    {
+        if (!File.Exists(path)) throw new IngestFileException(path, $"{Path.GetFileName(path)}: dictation file not found");
+        DecodedAudio audio;
+        try { audio = AudioDecoder.Decode(path); }
+        catch (AudioDecodeException e) { throw new IngestFileException(path, e.Message, e); }
+        Transcript transcript;
+        try
+        {
+            _speech ??= SpeechToText.Create(options.SpeechToText);
+            transcript = _speech.Transcribe(audio);
+        }
+        catch (SpeechToTextException e) { throw new IngestFileException(path, $"{Path.GetFileName(path)}: transcription failed: {e.Message}", e); }
+        study.DictationAudio = blobs.Put(File.ReadAllBytes(path));
+        study.DictationAudioMime = audio.Format switch
+        {
+            "wav" => "audio/wav", "mp3" => "audio/mpeg", "ogg" => "audio/ogg", "flac" => "audio/flac", "m4a" => "audio/mp4", "aac" => "audio/aac", _ => "application/octet-stream",
+        };
+        return transcript;
     }
 
     static bool IsDicomPath(string path) =>
@@ -140,4 +222,14 @@ public sealed class IngestOptions
     public string? Message { get; set; }
     /// <summary>DICOM ingest: embedding budgets per series and device identity (Ingest/Dicom).</summary>
     public Dicom.DicomIngestOptions Dicom { get; set; } = new();
+    /// <summary>Scanned reports: limits and OCR settings for PDF/TIFF/PNG/JPEG reports.</summary>
+    public DocumentExtractionOptions Documents { get; set; } = new();
+    /// <summary>Dictations: the speech-to-text engine (default: offline PocketSphinx), loaded once per ingest.</summary>
+    public SpeechToTextOptions SpeechToText { get; set; } = new() { Engine = SpeechToTextOptions.PocketSphinx };
+}
+
+/// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>
+public sealed class IngestFileException(string file, string message, Exception? inner = null) : IOException(message, inner)
+{
+    public string File { get; } = file;
 }

@@ -13,6 +13,8 @@ public sealed record StudyInput(
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
     /// <summary>DICOM ingest: the study's series and instances when the study was discovered from DICOM files (ImagePaths then lists them).</summary>
     public Casebook.Extract.Dicom.DicomStudy? DicomStudy { get; init; }
+    /// <summary>Scanned reports and dictations: an audio recording (.wav/.mp3/.ogg/.flac/.m4a) of the report, transcribed at ingest.</summary>
+    public string? DictationPath { get; init; }
 }
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
@@ -20,7 +22,8 @@ public sealed record IngestError(string File, string Reason);
 
 /// <summary>
 /// Finds studies in ingest arguments: a folder holding <c>studies.csv</c>, a <c>studies.csv</c> given directly
-/// (columns study_id, patient_id, modality, exam_date, report, images; optional issuer), a folder without a
+/// (columns study_id, patient_id, modality, exam_date, report, images; optional issuer and dictation; report may be
+/// typed text or a PDF/TIFF/PNG/JPEG scan, dictation an audio file), a folder without a
 /// manifest (each .txt/.md report is a study named by its file stem, with same-stem images), or single files.
 /// </summary>
 public static class StudyManifest
@@ -30,7 +33,8 @@ public static class StudyManifest
     static readonly string[] ReportExtensions = [".txt", ".md"];
     static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg"];
     static readonly string[] RequiredColumns = ["study_id", "patient_id", "modality", "exam_date", "report", "images"];
-    static readonly string[] KnownColumns = [.. RequiredColumns, "issuer"];
+    // Scanned reports and dictations: the optional `dictation` column names an audio file (older manifests lack it).
+    static readonly string[] KnownColumns = [.. RequiredColumns, "issuer", "dictation"];
 
     public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors) => Discover(paths, errors, null);
 
@@ -123,12 +127,14 @@ public static class StudyManifest
                     errors.Add(new IngestError(origin, $"study '{studyId}': exam_date '{examDate}' is not a date")); continue;
                 }
                 var report = Get(Col("report"));
+                var dictation = Get(Col("dictation")); // optional column: Col returns -1 and Get null when absent
                 var images = (Get(Col("images")) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(p => Path.GetFullPath(Path.Combine(baseDir, p))).ToList();
                 list.Add(new StudyInput(studyId, patient, Get(Col("issuer")) ?? DefaultIssuer, Get(Col("modality")),
                     examDate == null ? null : DateOnly.Parse(examDate, System.Globalization.CultureInfo.InvariantCulture).ToString("yyyy-MM-dd"),
                     report == null ? null : Path.GetFullPath(Path.Combine(baseDir, report)), images, origin)
                 {
+                    DictationPath = dictation == null ? null : Path.GetFullPath(Path.Combine(baseDir, dictation)),
                     Extra = columns.Select((name, i) => (name, i)).Where(x => !KnownColumns.Contains(x.name) && Get(x.i) != null)
                                    .ToDictionary(x => x.name, x => Get(x.i)!),
                 });
