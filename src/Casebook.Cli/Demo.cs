@@ -17,6 +17,7 @@ public static partial class Commands
         Console.Error.WriteLine($"casebook demo: synthetic corpus from {corpusSource} → {work}");
         CopyDirectory(corpusSource, work);
         DrawDemoImages(work);
+        MakeScansAndDictations(work);
         var dicomSamples = CopyDicomSamples(work);
 
         using var db = CasebookDb.Open(dbDir);
@@ -40,6 +41,8 @@ public static partial class Commands
         Show("./casebook search \"fluid around the lung\"", db.Search("fluid around the lung").Limit(3));
         Show("./casebook search \"SOB and leg swelling\" --mode bm25", db.Search("SOB and leg swelling").Mode(Casebook.Search.SearchMode.Bm25).Limit(3));
         Show("./casebook search \"lung infection\" --where \"modality = 'CT'\"", db.Search("lung infection").Where("modality = 'CT'").Limit(3));
+        Show("./casebook search \"kidney stone with hydronephrosis\"   # a scanned PDF, read by OCR", db.Search("kidney stone with hydronephrosis").Limit(3));
+        Show("./casebook search \"pneumonia\" --where \"kind = 'dictation_segment'\"   # a dictation, transcribed", db.Search("pneumonia").Where("kind = 'dictation_segment'").Limit(3));
         Show("./casebook search \"broken wrist after a fall\" --where \"age_band = '80-84' AND sex = 'F'\"", db.Search("broken wrist after a fall").Where("age_band = '80-84' AND sex = 'F'").Limit(3));
         var probe = Path.Combine(work, "images", "cr-0001.png");
         Show($"./casebook search --image {Path.GetRelativePath(Environment.CurrentDirectory, probe)}", db.SearchImage(File.ReadAllBytes(probe)).Limit(3));
@@ -67,6 +70,35 @@ public static partial class Commands
         }
         if (copied.Count == 0) Console.Error.WriteLine($"casebook demo: {Source} not found (install python3-pydicom): no DICOM samples");
         return copied;
+    }
+
+    /// <summary>
+    /// Issue 4 in the demo: scans/*.txt become image-only PDFs (rendered at 300 dpi, so ingest must OCR them) and
+    /// dictations/*.txt become WAV dictations spoken by espeak-ng (so ingest must transcribe them).
+    /// </summary>
+    static void MakeScansAndDictations(string work)
+    {
+        foreach (var text in Directory.EnumerateFiles(Path.Combine(work, "scans"), "*.txt"))
+        {
+            var pdf = Path.ChangeExtension(text, ".pdf");
+            if (File.Exists(pdf)) continue;
+            var lines = File.ReadAllLines(text).SelectMany(l => l.Length == 0 ? [""] : Extract.Documents.SyntheticScan.Wrap(l, 80)).ToList();
+            File.WriteAllBytes(pdf, Extract.Documents.SyntheticScan.ScannedPdf([Extract.Documents.SyntheticScan.RenderPng(lines, 300)]));
+        }
+        foreach (var text in Directory.EnumerateFiles(Path.Combine(work, "dictations"), "*.txt"))
+        {
+            var wav = Path.ChangeExtension(text, ".wav");
+            if (File.Exists(wav)) continue;
+            try
+            {
+                var r = Extract.ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", wav, File.ReadAllText(text).Trim()], TimeSpan.FromMinutes(1));
+                if (r.ExitCode != 0) Console.Error.WriteLine($"casebook demo: espeak-ng failed ({r.ExitCode}): {r.Stderr.Trim()}");
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                Console.Error.WriteLine($"casebook demo: espeak-ng unavailable ({e.Message}); the dictation study will be reported as an error");
+            }
+        }
     }
 
     static string FindDemoFolder()

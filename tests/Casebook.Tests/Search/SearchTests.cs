@@ -11,7 +11,9 @@ public class SearchTests(DemoCorpusFixture demo)
     [Fact]
     public void Demo_prints_example_searches_that_hit_the_right_studies()
     {
-        Assert.Matches(@"\b1[24] studies", demo.DemoStdout); // 12 synthetic studies, + 2 pydicom DICOM samples when python3-pydicom is installed
+        Assert.Matches(@"\b1[46] studies", demo.DemoStdout); // 14 synthetic studies (one a scanned PDF, one a dictation), + 2 pydicom DICOM samples when python3-pydicom is installed
+        Assert.Contains("DEMO-US-0013", demo.DemoStdout); // the scanned report, found through its OCR text
+        Assert.Contains("DEMO-CR-0014", demo.DemoStdout); // the dictation, found through its transcript
         Assert.Contains("DEMO-CR-0001", demo.DemoStdout);
         Assert.Contains("synthetic", demo.DemoStdout);
     }
