@@ -103,7 +103,7 @@ public static class EmbeddingBenchmarks
         if (!File.Exists(csvPath)) throw new FileNotFoundException($"benchmark text not found: {csvPath}", csvPath);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var result = new List<string>(count);
-        var rows = ReadCsv(File.ReadAllText(csvPath)).ToList();
+        var rows = BenchCsv.Rows(csvPath).ToList();
         var header = rows[0];
         int findings = Array.IndexOf(header, "findings"), impression = Array.IndexOf(header, "impression");
         foreach (var row in rows.Skip(1))
@@ -118,33 +118,5 @@ public static class EmbeddingBenchmarks
             }
         }
         return result;
-    }
-
-    /// <summary>RFC 4180 rows: quoted fields may hold commas, doubled quotes and newlines.</summary>
-    static IEnumerable<string[]> ReadCsv(string text)
-    {
-        var row = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
-            else if (c == '\n')
-            {
-                row.Add(field.ToString().TrimEnd('\r')); field.Clear();
-                yield return row.ToArray();
-                row.Clear();
-            }
-            else field.Append(c);
-        }
-        if (field.Length > 0 || row.Count > 0) { row.Add(field.ToString()); yield return row.ToArray(); }
     }
 }

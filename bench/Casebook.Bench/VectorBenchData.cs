@@ -99,7 +99,7 @@ internal static partial class VectorBenchData
                 switch (Path.GetExtension(file).ToLowerInvariant())
                 {
                     case ".csv":
-                        foreach (var row in Csv(File.ReadAllText(file)).Skip(1))
+                        foreach (var row in BenchCsv.Rows(file).Skip(1))
                             texts.AddRange(row.Where(f => f.Length >= 20 && f.Contains(' ')));
                         break;
                     case ".json":
@@ -159,29 +159,6 @@ internal static partial class VectorBenchData
             case JsonValueKind.Object: foreach (var p in e.EnumerateObject()) JsonStrings(p.Value, into); break;
             case JsonValueKind.Array: foreach (var x in e.EnumerateArray()) JsonStrings(x, into); break;
         }
-    }
-
-    /// <summary>RFC 4180 rows (quoted fields, doubled quotes, newlines inside quotes).</summary>
-    static IEnumerable<List<string>> Csv(string text)
-    {
-        var row = new List<string>();
-        var field = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
-            else if (c == '\n') { row.Add(field.ToString().TrimEnd('\r')); field.Clear(); yield return row; row = new List<string>(); }
-            else field.Append(c);
-        }
-        if (field.Length > 0 || row.Count > 0) { row.Add(field.ToString()); yield return row; }
     }
 
     [GeneratedRegex("text = \"(.*)\"")] private static partial Regex TextGridLine();

@@ -10,19 +10,11 @@ namespace Casebook.Tests.Export;
 /// <summary>Arrow IPC file export read back with Arrow's own file reader.</summary>
 public class ArrowExportTests : IDisposable
 {
-    readonly List<string> _dirs = new();
+    readonly TempDirectory _temp = new();
 
-    string NewDir()
-    {
-        string dir = ExportSamples.TempDir();
-        _dirs.Add(dir);
-        return dir;
-    }
+    string NewDir() => Directory.CreateDirectory(Path.Combine(_temp.Path, Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    public void Dispose()
-    {
-        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 
     (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
     {

@@ -118,11 +118,4 @@ internal sealed class ExportSamples
     };
 
     public List<StudyRecord> All() => [Full(), Empty(), Partial()];
-
-    public static string TempDir()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "casebook-export-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 }

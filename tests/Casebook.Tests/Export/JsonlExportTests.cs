@@ -11,19 +11,11 @@ namespace Casebook.Tests.Export;
 /// <summary>JSON Lines export read back with System.Text.Json, plus the exporter's argument checks.</summary>
 public class JsonlExportTests : IDisposable
 {
-    readonly List<string> _dirs = new();
+    readonly TempDirectory _temp = new();
 
-    string NewDir()
-    {
-        string dir = ExportSamples.TempDir();
-        _dirs.Add(dir);
-        return dir;
-    }
+    string NewDir() => Directory.CreateDirectory(Path.Combine(_temp.Path, Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    public void Dispose()
-    {
-        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 
     (string Path, ExportResult Result, ExportSamples Samples) ExportSamplesTo(ExportOptions? options = null)
     {

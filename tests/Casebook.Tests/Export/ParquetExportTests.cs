@@ -8,19 +8,11 @@ namespace Casebook.Tests.Export;
 /// <summary>Parquet export read back by DuckDB, an independent reader.</summary>
 public class ParquetExportTests : IDisposable
 {
-    readonly List<string> _dirs = new();
+    readonly TempDirectory _temp = new();
 
-    string NewDir()
-    {
-        string dir = ExportSamples.TempDir();
-        _dirs.Add(dir);
-        return dir;
-    }
+    string NewDir() => Directory.CreateDirectory(Path.Combine(_temp.Path, Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    public void Dispose()
-    {
-        foreach (var dir in _dirs) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _temp.Dispose();
 
     static DuckDBConnection OpenDuckDb()
     {
