@@ -31,18 +31,20 @@ internal static class SearchExecutor
         if (q.Text == null && q.ImageBytes == null && q.QueryVector == null)
             throw new ArgumentException("a search needs text, an image, or both");
         using var c = db.Connect();
-        var version = db.ResolveVersion(c, q.AsOfVersion);
         var current = db.ResolveVersion(c, null);
+        var version = q.AsOfVersion == null ? current : db.ResolveVersion(c, q.AsOfVersion);
         var filter = q.Filter == null ? null : FilterCompiler.Compile(q.Filter);
         // Segments per ranked list: enough to fill the study limit several times over after grouping.
         var depth = Math.Max(50, q.LimitValue * 4);
 
         var lists = new List<RankedList>();
+        string? snippetMatch = null;
         if (q.Text != null && q.ModeValue != SearchMode.Dense)
         {
             // Expansions (abbreviations, synonyms) get their own, lighter list: FTS5 cannot weight terms, and mixing
             // them into the user's query lowered NFCorpus BM25 nDCG@10 from 0.306 to 0.300.
             var phrases = Fts5Query.Phrases(q.Text, q.ExpandQuery ? MedicalQueryExpansion.Default : null);
+            snippetMatch = Fts5Query.ToMatchExpression(phrases);
             lists.Add(Bm25(c, q, Fts5Query.ToMatchExpression(phrases.Where(p => !p.IsExpansion)), version, filter, depth, q.Bm25Weight));
             if (phrases.Any(p => p.IsExpansion))
                 lists.Add(Bm25(c, q, Fts5Query.ToMatchExpression(phrases.Where(p => p.IsExpansion)), version, filter, depth, q.Bm25Weight * q.ExpansionWeight));
@@ -61,7 +63,7 @@ internal static class SearchExecutor
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight));
         }
         var hits = Fuse(c, lists, q);
-        if (q.Text != null && q.ModeValue != SearchMode.Dense) hits = AddSnippets(c, q, hits);
+        if (!string.IsNullOrEmpty(snippetMatch)) hits = AddSnippets(c, snippetMatch, hits);
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);
     }
 
@@ -119,10 +121,9 @@ internal static class SearchExecutor
     }
 
     /// <summary>FTS snippets (matched terms in [ ]) for the segments actually shown, not for every ranked candidate.</summary>
-    static List<StudyHit> AddSnippets(SqliteConnection c, SearchQuery q, List<StudyHit> hits)
+    static List<StudyHit> AddSnippets(SqliteConnection c, string match, List<StudyHit> hits)
     {
-        var match = Fts5Query.Build(q.Text!, q.ExpandQuery ? MedicalQueryExpansion.Default : null);
-        if (match == null || hits.Count == 0) return hits;
+        if (hits.Count == 0) return hits;
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
             SELECT g.segment_id, snippet(segments_fts, 0, '[', ']', '…', 24)
