@@ -10,7 +10,7 @@ namespace Casebook.Cli;
 /// </summary>
 public static class DicomCommands
 {
-    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]\n       casebook dicom pixels FILE --out F.npy [--frame N] [--png F.png] [--window C,W | --preset NAME]\n       casebook dicom deid IN OUT [--key-file F] [--issuer I] [--retain-device] [--keep-private TAG,...]";
+    const string Usage = "usage: casebook dicom dump FILE [--json] [--stop-before-pixels] [--strict]\n       casebook dicom pixels FILE --out F.npy [--frame N] [--png F.png] [--window C,W | --preset NAME]\n       casebook dicom deid IN OUT [--key-file F] [--issuer I] [PS3.15 options, burned-in text: see casebook dicom deid --help]";
 
     public static int Run(string[] args)
     {

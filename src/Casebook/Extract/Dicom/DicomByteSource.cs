@@ -27,6 +27,85 @@ public sealed class MemoryByteSource(ReadOnlyMemory<byte> bytes) : DicomByteSour
     public override bool IsInMemory => true;
 }
 
+/// <summary>
+/// The header of a file, read on demand: starts with one read sized for a typical header and, when the
+/// parser asks for bytes past what is loaded, reads on (at least doubling) — so parsing never restarts, and nothing
+/// much past the last element asked for (the pixel data header, when stopping before pixels) is read. Values are
+/// zero-copy slices: a slice of an earlier buffer stays valid after growth because the bytes are the same.
+/// <see cref="Length"/> is the file's length, so bounds checks see the real file, not the loaded prefix.
+/// </summary>
+internal sealed class HeaderByteSource : DicomByteSource
+{
+    /// <summary>Growth past this many bytes gives up (the caller falls back to a windowed <see cref="FileByteSource"/>).</summary>
+    internal sealed class TooLargeException : Exception;
+
+    SafeFileHandle? _handle;
+    byte[] _buffer;
+    int _loaded;
+    readonly long _maxLoad;
+
+    public HeaderByteSource(SafeFileHandle handle, long length, int initial, long maxLoad)
+    {
+        _handle = handle;
+        Length = length;
+        _maxLoad = maxLoad;
+        // Uninitialised: every byte handed out is first overwritten by the file read, so zeroing would be wasted work.
+        _buffer = new byte[(int)Math.Min(length, initial)];
+        _loaded = Fill(_buffer, 0);
+    }
+
+    public override long Length { get; }
+    public override bool IsInMemory => true;
+    /// <summary>Bytes read from the file so far.</summary>
+    public int Loaded => _loaded;
+
+    public override ReadOnlySpan<byte> Peek(long offset, int count)
+    {
+        var end = offset + count;
+        if (end > _loaded) Grow(end);
+        return _buffer.AsSpan((int)offset, count);
+    }
+
+    public override ReadOnlyMemory<byte> Read(long offset, int count)
+    {
+        var end = offset + count;
+        if (end > _loaded) Grow(end);
+        return _buffer.AsMemory((int)offset, count);
+    }
+
+    void Grow(long needed)
+    {
+        if (needed > Length) throw new ArgumentOutOfRangeException(nameof(needed), "read past the end of the file");
+        if (_handle == null) throw new InvalidOperationException("the file was read up to its pixel data only; open it fully to read further");
+        if (needed > _maxLoad) throw new TooLargeException();
+        var size = Math.Min(Length, Math.Min(_maxLoad, Math.Max(needed, 2L * _buffer.Length)));
+        if (size > _buffer.Length)
+        {
+            var bigger = GC.AllocateUninitializedArray<byte>((int)size);
+            _buffer.AsSpan(0, _loaded).CopyTo(bigger);
+            _buffer = bigger;
+        }
+        _loaded += Fill(_buffer, _loaded);
+        if (needed > _loaded) throw new EndOfStreamException("the file is shorter than its length said");
+    }
+
+    int Fill(byte[] buffer, int from)
+    {
+        var total = 0;
+        while (from + total < buffer.Length)
+        {
+            var n = RandomAccess.Read(_handle!, buffer.AsSpan(from + total), from + total);
+            if (n <= 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <summary>Stops reading the file (the caller owns and closes the handle); what was loaded stays readable.</summary>
+    public void Detach() => _handle = null;
+    public override void Dispose() => Detach();
+}
+
 /// <summary>A file read with positional reads through a 64 KiB window; never loads more than it is asked for.</summary>
 public sealed class FileByteSource : DicomByteSource
 {

@@ -6,7 +6,7 @@ namespace Casebook.Extract.Dicom;
 public sealed record DicomDictionaryEntry(uint Tag, string VR, string VM, string Name, string Keyword, bool Retired)
 {
     /// <summary>The first VR of an ambiguous "US or SS" style entry.</summary>
-    public DicomVR PrimaryVR => DicomVR.Parse(VR.Length > 2 ? VR[..2] : VR);
+    public DicomVR PrimaryVR { get; } = VR.Length >= 2 ? DicomVR.From(VR[0], VR[1]) : DicomVR.UN; // computed once: the implicit VR parser asks per element
     public bool IsAmbiguous => VR.Length > 2;
 }
 

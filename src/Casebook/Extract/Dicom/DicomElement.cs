@@ -9,12 +9,16 @@ namespace Casebook.Extract.Dicom;
 /// </summary>
 public sealed class DicomElement
 {
+    // Kept small: a header parse allocates one of these per element. Items, fragments and a deferred source are never
+    // needed together, so they share one field; the value offset is the header offset plus 8 or 12 (PS3.5 §7.1).
     ReadOnlyMemory<byte> _value;
-    DicomByteSource? _deferred;
+    object? _extra;
+    readonly byte _headerLength;
 
     internal DicomElement(DicomDataset parent, DicomTag tag, DicomVR vr, long offset, long valueOffset, long length, bool undefinedLength)
     {
-        Parent = parent; Tag = tag; VR = vr; Offset = offset; ValueOffset = valueOffset; Length = length; UndefinedLength = undefinedLength;
+        Parent = parent; Tag = tag; VR = vr; Offset = offset; Length = length; UndefinedLength = undefinedLength;
+        _headerLength = checked((byte)(valueOffset - offset));
     }
 
     public DicomDataset Parent { get; }
@@ -26,7 +30,7 @@ public sealed class DicomElement
     /// <summary>Byte offset of the element header in the source.</summary>
     public long Offset { get; }
     /// <summary>Byte offset of the value field in the source.</summary>
-    public long ValueOffset { get; }
+    public long ValueOffset => Offset + _headerLength;
     /// <summary>Value length in bytes; for undefined lengths, the bytes up to (not including) the delimitation item.</summary>
     public long Length { get; internal set; }
     /// <summary>The stream gave 0xFFFFFFFF (PS3.5 §7.1.1).</summary>
@@ -34,23 +38,23 @@ public sealed class DicomElement
     public bool BigEndian => Parent.BigEndian;
 
     /// <summary>Items of a sequence (SQ, or UN holding an implicit VR sequence); null otherwise.</summary>
-    public List<DicomDataset>? Items { get; internal set; }
+    public List<DicomDataset>? Items { get => _extra as List<DicomDataset>; internal set => _extra = value; }
     /// <summary>Encapsulated pixel data (PS3.5 §A.4); null for native values.</summary>
-    public DicomFragments? Fragments { get; internal set; }
+    public DicomFragments? Fragments { get => _extra as DicomFragments; internal set => _extra = value; }
     public DicomDictionaryEntry? DictionaryEntry => DicomDictionary.Lookup(Tag);
     public string Keyword => DicomDictionary.KeywordOf(Tag);
 
     internal void SetValue(ReadOnlyMemory<byte> value) => _value = value;
-    internal void DeferValue(DicomByteSource source) => _deferred = source;
+    internal void DeferValue(DicomByteSource source) => _extra = source;
     /// <summary>The value was left on disk (larger than the read options' threshold) until <see cref="RawValue"/> is used.</summary>
-    public bool IsDeferred => _deferred != null;
+    public bool IsDeferred => _extra is DicomByteSource;
 
     /// <summary>The value bytes exactly as stored (byte order of the transfer syntax, padding included).</summary>
     public ReadOnlyMemory<byte> RawValue
     {
         get
         {
-            if (_deferred != null) { _value = _deferred.Read(ValueOffset, checked((int)Length)); _deferred = null; }
+            if (_extra is DicomByteSource deferred) { _value = deferred.Read(ValueOffset, checked((int)Length)); _extra = null; }
             return _value;
         }
     }

@@ -44,21 +44,16 @@ public sealed class DicomFile : IDisposable
         var length = RandomAccess.GetLength(handle);
         if (options.StopBeforePixels)
         {
-            // Header only: read a prefix, and a larger one only when the header does not fit in it
-            // (the reader reports running out of bytes before the pixel data). Nothing past the header is read.
-            var prefix = Math.Min(length, 16 * 1024);
-            while (true)
+            // Header only: load the file as the parser asks for it (one 8 KiB read covers most headers), so nothing much
+            // past the pixel data element header is read and the header is parsed once.
+            var header = new HeaderByteSource(handle, length, 8 * 1024, options.ReadWholeFileUpTo);
+            try
             {
-                var buffer = ReadPrefix(handle, (int)prefix);
-                var file = Read(new MemoryByteSource(buffer), options with { Strict = false });
-                if (file.IsComplete || prefix >= length)
-                {
-                    if (!file.IsComplete && options.Strict) throw file.Problems[0];
-                    return file;
-                }
-                prefix = Math.Min(length, Math.Min(prefix * 8, options.ReadWholeFileUpTo));
-                if (prefix >= options.ReadWholeFileUpTo && length > options.ReadWholeFileUpTo) break;
+                var file = Read(header, options);
+                header.Detach();
+                return file;
             }
+            catch (HeaderByteSource.TooLargeException) { header.Detach(); } // a header beyond the in-memory limit: read it through the window below
         }
         if (length <= options.ReadWholeFileUpTo)
             return Read(new MemoryByteSource(ReadPrefix(handle, (int)length)), options);
@@ -69,7 +64,7 @@ public sealed class DicomFile : IDisposable
 
     static byte[] ReadPrefix(Microsoft.Win32.SafeHandles.SafeFileHandle handle, int count)
     {
-        var buffer = new byte[count];
+        var buffer = GC.AllocateUninitializedArray<byte>(count); // every byte returned is overwritten by the read
         var total = 0;
         while (total < count)
         {

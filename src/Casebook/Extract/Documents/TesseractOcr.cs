@@ -13,9 +13,10 @@ public sealed class TesseractOcr(DocumentExtractionOptions options)
     public sealed record Result(string Text, IReadOnlyList<OcrWord> Words, double MeanConfidence);
     public readonly record struct OcrWord(string Text, double Confidence, int Left, int Top, int Width, int Height);
 
-    public Result Recognize(string imagePath, int dpi, CancellationToken ct = default)
+    /// <param name="pageSegmentation">Tesseract --psm: 3 (pages, the default) or 11 (sparse text anywhere, e.g. burned into a medical image).</param>
+    public Result Recognize(string imagePath, int dpi, CancellationToken ct = default, int pageSegmentation = 3)
     {
-        var r = Run("tesseract", [imagePath, "stdout", "-l", options.OcrLanguage, "--psm", "3", "--dpi", dpi.ToString(CultureInfo.InvariantCulture), "tsv"], imagePath, ct);
+        var r = Run("tesseract", [imagePath, "stdout", "-l", options.OcrLanguage, "--psm", pageSegmentation.ToString(CultureInfo.InvariantCulture), "--dpi", dpi.ToString(CultureInfo.InvariantCulture), "tsv"], imagePath, ct);
         if (r.ExitCode != 0)
             throw new DocumentExtractionException(imagePath, DocumentFailure.OcrFailed, $"tesseract exited with {r.ExitCode}: {FirstLine(r.Stderr)}");
         return ParseTsv(r.StdoutText);

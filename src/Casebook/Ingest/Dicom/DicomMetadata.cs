@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Casebook.Extract.Dicom;
+using Casebook.Extract.Dicom.Deid;
 
 namespace Casebook.Ingest.Dicom;
 
@@ -19,7 +20,7 @@ public static class DicomMetadata
     static readonly DicomTag EffectiveEchoTime = new(0x00189082), PulseSequenceName = new(0x00189005);
     static readonly DicomTag MagneticFieldStrength = new(0x00180087), Kvp = new(0x00180060), SliceThickness = new(0x00180050);
     static readonly DicomTag PixelSpacing = new(0x00280030), SpacingBetweenSlices = new(0x00180088), Manufacturer = new(0x00080070);
-    static readonly DicomTag ManufacturerModelName = new(0x00081090), DeviceSerialNumber = new(0x00181000), StationName = new(0x00081010);
+    static readonly DicomTag ManufacturerModelName = new(0x00081090), StationName = new(0x00081010);
     static readonly DicomTag PatientSex = new(0x00100040), PatientAge = new(0x00101010), PatientBirthDate = new(0x00100030);
     static readonly DicomTag StudyDate = new(0x00080020), SeriesDate = new(0x00080021), AcquisitionDate = new(0x00080022), ContentDate = new(0x00080023);
     static readonly DicomTag ContrastBolusAgent = new(0x00180010), ConvolutionKernel = new(0x00181210), MRAcquisitionType = new(0x00180023);
@@ -52,7 +53,7 @@ public static class DicomMetadata
             ["series_uid"] = remappedSeriesUid,
             ["number"] = number,
             ["modality"] = modality,
-            ["description"] = Str(ds, SeriesDescription),
+            ["description"] = Clean(ds, Str(ds, SeriesDescription)),
             ["body_part"] = Str(ds, BodyPartExamined)?.ToUpperInvariant(),
             ["slices"] = slices,
             ["embedded"] = embedded,
@@ -80,7 +81,6 @@ public static class DicomMetadata
             o["inversion_time"] = Round(Num(ds, InversionTime));
             o["b_value"] = Round(Num(ds, DiffusionBValue));
         }
-        if (Str(ds, BurnedInAnnotation) is { } burned) o["burned_in_annotation"] = burned.ToUpperInvariant() == "YES";
         return Compact(o);
     }
 
@@ -89,8 +89,8 @@ public static class DicomMetadata
     {
         void Put(string name, JsonNode? value) { if (value != null) meta[name] = value; }
         Put("body_part", Str(key, BodyPartExamined)?.ToUpperInvariant());
-        Put("study_description", Str(key, StudyDescription));
-        Put("series_description", Str(key, SeriesDescription));
+        Put("study_description", Clean(key, Str(key, StudyDescription)));
+        Put("series_description", Clean(key, Str(key, SeriesDescription)));
         if (string.Equals(modality, "MR", StringComparison.OrdinalIgnoreCase)) Put("mr_sequence", MrSequenceType(key));
         Put("kvp", Round(Num(key, Kvp)));
         Put("slice_thickness", Round(Num(key, SliceThickness)));
@@ -99,16 +99,24 @@ public static class DicomMetadata
         Put("laterality", Str(key, ImageLaterality) ?? Str(key, Laterality));
         var manufacturer = Str(key, Manufacturer);
         var model = Str(key, ManufacturerModelName);
-        var serial = Str(key, DeviceSerialNumber);
         Put("manufacturer", manufacturer);
         Put("manufacturer_model", model);
-        if (manufacturer != null || model != null || serial != null)
-            // The serial number identifies one machine (and so a site): only a keyed hash of it is kept.
-            Put("device", pseudonym.Pseudonymise("dicom-device", $"{manufacturer}|{model}|{serial}")[..16]);
+        // The serial number identifies one machine (and so a site): only a keyed hash of it is kept, the same id the
+        // de-identifier records (same key file sub-key, same fields), so metadata and stored instances agree.
+        Put("device", DicomDeidentifier.DeviceIdOf(pseudonym, key));
         if (options.RetainDeviceIdentity) Put("station", Str(key, StationName));
         if (Str(key, PatientSex) is { } sex) Demographics.AddToMetadata(meta, "sex", sex);
         if (AgeYears(key) is { } age) Put("age_band", Demographics.AgeBand(age.ToString(CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>
+    /// Descriptions go through the de-identifier's Clean Descriptors scrubber (PS3.15 E.3.5), seeded with this header's own
+    /// identifiers, so metadata never holds a descriptor the stored DICOM would not.
+    /// </summary>
+    static string? Clean(DicomDataset ds, string? text) =>
+        text == null ? null : DescriptorScrubber.From(Root(ds)).Scrub(text) is { Length: > 0 } s && s.Trim('*', ' ').Length > 0 ? s : null;
+
+    static DicomDataset Root(DicomDataset ds) { while (ds.Parent != null) ds = ds.Parent; return ds; }
 
     /// <summary>Drops null members so metadata stays small.</summary>
     static JsonObject Compact(JsonObject o)

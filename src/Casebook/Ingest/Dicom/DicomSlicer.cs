@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Casebook.Extract.Dicom;
+using Casebook.Extract.Dicom.Deid;
 using Casebook.Model;
 using Casebook.Storage;
 
@@ -31,13 +32,15 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
     static readonly HashSet<string> Cine = new(StringComparer.OrdinalIgnoreCase) { "US", "IVUS", "XA", "RF", "ES" };
 
     sealed record Slice(SegmentRecord Segment, DicomFrameRef Frame, BlobRef? Blob);
-    sealed record Instance(DicomInstance Info, DicomDataset Header, BlobRef? Blob, string[] ImageType, bool HasPixels);
+    sealed record Instance(DicomInstance Info, DicomDataset Header, BlobRef? Blob, string[] ImageType, bool HasPixels, DeidMetadata? Deid);
 
     /// <summary>Adds the series' slices to <paramref name="study"/>, sets the key instance and metadata; returns the number of slices.</summary>
     public int AddTo(StudyRecord study, IReadOnlyList<DicomSeries> seriesList)
     {
         var meta = new JsonObject();
         var seriesMeta = new JsonArray();
+        DeidMetadata? firstDeid = null;
+        var studyBurned = new BurnedInSummary();
         DicomDataset? keyHeader = null;
         string? keyModality = null;
         int seriesIndex = 0, sliceTotal = 0, nonImage = 0, withheldLabels = 0, instances = 0;
@@ -102,8 +105,12 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
                 if (middle.Blob != null) { study.DicomImage = middle.Blob; study.DicomMime = Mime; }
                 meta["key_slice"] = middle.Segment.SegmentId;
             }
-            seriesMeta.Add(DicomMetadata.Series(loaded[0].Header, series.SeriesInstanceUID.Length > 0 ? DicomUidMap.Remap(key, series.SeriesInstanceUID) : "",
-                series.SeriesNumber, modality, slices.Count, embedded.Count));
+            var seriesObject = DicomMetadata.Series(loaded[0].Header, series.SeriesInstanceUID.Length > 0 ? DicomUidMap.Remap(key, series.SeriesInstanceUID) : "",
+                series.SeriesNumber, modality, slices.Count, embedded.Count);
+            var seriesBurned = new BurnedInSummary();
+            foreach (var inst in loaded) { seriesBurned.Add(inst.Deid?.BurnedInAnnotation, inst.Header); studyBurned.Add(inst.Deid?.BurnedInAnnotation, inst.Header); firstDeid ??= inst.Deid; }
+            if (seriesBurned.ToJson() is { } sb) seriesObject["burned_in_annotation"] = sb;
+            seriesMeta.Add(seriesObject);
             sliceTotal += slices.Count;
             seriesIndex++;
         }
@@ -116,6 +123,15 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
         if (nonImage > 0) meta["non_image_instances"] = nonImage;
         if (withheldLabels > 0) meta["withheld_label_images"] = withheldLabels;
         meta["blobs"] = deid != null ? "de-identified" : "withheld: no de-identifier available (fail closed)";
+        if (firstDeid != null)
+            // Which profile and options made the stored instances (the same as their (0012,0062/0063/0064)).
+            meta["deidentification"] = new JsonObject
+            {
+                ["profile"] = firstDeid.ProfileSource,
+                ["method"] = new JsonArray(firstDeid.Method.Select(m => (JsonNode)m).ToArray()),
+                ["codes"] = new JsonArray(firstDeid.MethodCodes.Where(c => c.Value != "113101").Select(c => (JsonNode)new JsonObject { ["value"] = c.Value, ["scheme"] = c.Scheme, ["meaning"] = c.Meaning }).ToArray()),
+            };
+        if (studyBurned.ToJson() is { } burned) meta["burned_in_annotation"] = burned;
         meta["series"] = seriesMeta;
         study.Metadata["dicom"] = meta;
         return sliceTotal;
@@ -151,10 +167,15 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
             if (header.Dataset.Count == 0) throw new InvalidDataException(header.Problems.Count > 0 ? header.Problems[0].Message : "empty dataset");
             BlobRef? blob = null;
             var hasPixels = header.StoppedBeforePixels || header.PixelData != null;
+            DeidMetadata? deidMeta = null;
             if (deid != null && hasPixels)
-                blob = blobs.Put(deid.Deidentify(DicomDiscovery.ReadBytes(info.Source, options.MaxInstanceBytes), issuer)); // fail closed: a refusal skips the instance
+            {
+                var output = deid.Deidentify(DicomDiscovery.ReadBytes(info.Source, options.MaxInstanceBytes), issuer); // fail closed: a refusal skips the instance
+                blob = blobs.Put(output.Bytes);
+                deidMeta = output.Metadata;
+            }
             var imageType = DicomMetadata.Find(header.Dataset, ImageType)?.GetStrings().Select(s => s.Trim().ToUpperInvariant()).ToArray() ?? [];
-            return new Instance(info, header.Dataset, blob, imageType, hasPixels);
+            return new Instance(info, header.Dataset, blob, imageType, hasPixels, deidMeta);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or NotSupportedException)
         {
@@ -193,4 +214,38 @@ public sealed class DicomSlicer(BlobStore blobs, PatientPseudonym key, DicomInge
     static Instance? Thumbnail(List<Instance> levels) =>
         levels.FirstOrDefault(l => l.ImageType.Contains("THUMBNAIL"))
         ?? levels.OrderBy(l => (l.Header.GetInteger(TotalPixelMatrixColumns) ?? 0) * (l.Header.GetInteger(TotalPixelMatrixRows) ?? 0)).FirstOrDefault();
+
+    /// <summary>
+    /// Burned-in annotation over a series or study, for metadata: the header flag, whether OCR found text (null when no instance
+    /// was OCR'd), words found, instances checked and masked. Never the words themselves.
+    /// </summary>
+    sealed class BurnedInSummary
+    {
+        bool _header, _masked, _any;
+        bool? _found;
+        int _words, _checked;
+
+        public void Add(BurnedInAnnotation? b, DicomDataset header)
+        {
+            if (b == null)
+            {
+                // no de-identifier: the header flag is all there is
+                if (string.Equals(header.GetString(new DicomTag(0x00280301))?.Trim(), "YES", StringComparison.OrdinalIgnoreCase)) { _header = true; _any = true; }
+                return;
+            }
+            _any |= b.Header || b.OcrTextFound != null || b.Masked;
+            _header |= b.Header;
+            _masked |= b.Masked;
+            if (b.OcrTextFound is { } f) { _found = (_found ?? false) | f; _checked++; _words += b.OcrWords ?? 0; }
+        }
+
+        public JsonObject? ToJson() => !_any ? null : new JsonObject
+        {
+            ["header"] = _header,
+            ["ocr_text_found"] = _found,
+            ["ocr_words"] = _found == null ? null : _words,
+            ["ocr_instances"] = _found == null ? null : _checked,
+            ["masked"] = _masked,
+        };
+    }
 }

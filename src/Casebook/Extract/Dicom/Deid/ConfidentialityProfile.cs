@@ -72,17 +72,15 @@ public static partial class ConfidentialityProfile
     }
 
     /// <summary>
-    /// The action for a row under the options. Options are applied in the order dates, device identity, descriptors.
+    /// The action for a row under the options: the first enabled option whose Table E.1-1 column names the row decides
+    /// (retaining options before cleaning ones, so an attribute two options mention is kept when either keeps it), else the basic profile.
     /// IOD-dependent choices resolve conservatively without knowing the attribute's type in the IOD:
     /// X/Z, X/Z/D and Z/D → Z (kept, empty, so Type 2 attributes stay present); X/D → X; X/Z/U* (reference sequences) → K,
     /// so the items are kept and their UIDs replaced by the profile applied inside them.
     /// </summary>
     public static DeidAction Resolve(ConfidentialityProfileRow row, DeidOptions options)
     {
-        string? a = null;
-        if (options.RetainLongitudinalModifiedDates) a = row.OptionAction("dates");
-        if (a == null && options.RetainDeviceIdentity) a = row.OptionAction("dev");
-        if (a == null && options.CleanDescriptors) a = row.OptionAction("desc");
+        var a = OptionAction(row, options);
         a ??= row.Basic;
         return a switch
         {
@@ -95,5 +93,21 @@ public static partial class ConfidentialityProfile
             "X/Z/U*" => DeidAction.Keep,
             _ => DeidAction.Remove,
         };
+    }
+
+    /// <summary>The action the enabled options give this row (the option column's "K", "C" or "X"), or null when none mentions it.</summary>
+    public static string? OptionAction(ConfidentialityProfileRow row, DeidOptions options)
+    {
+        if (row.Options.Length == 0) return null;
+        string? a = null;
+        if (options.RetainLongitudinalModifiedDates) a = row.OptionAction("dates");
+        if (a == null && options.RetainUids) a = row.OptionAction("uid");
+        if (a == null && options.RetainDeviceIdentity) a = row.OptionAction("dev");
+        if (a == null && options.RetainInstitutionIdentity) a = row.OptionAction("inst");
+        if (a == null && options.RetainPatientCharacteristics) a = row.OptionAction("pat");
+        if (a == null && options.CleanStructuredContent) a = row.OptionAction("struct");
+        if (a == null && options.CleanGraphics) a = row.OptionAction("graph");
+        if (a == null && options.CleanDescriptors) a = row.OptionAction("desc");
+        return a;
     }
 }

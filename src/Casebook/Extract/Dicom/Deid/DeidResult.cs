@@ -47,9 +47,9 @@ public sealed record DeidMetadata
     public string? Modality { get; init; }
     /// <summary>Keyed hash of manufacturer, model and serial number (or station name): a stable id with no serial in it.</summary>
     public string? DeviceId { get; init; }
-    /// <summary>(0028,0301) Burned In Annotation was YES: text may be in the pixels.</summary>
-    public bool BurnedInAnnotation { get; init; }
-    /// <summary>Mask regions were applied to the pixels.</summary>
+    /// <summary>Burned-in annotation: the header flag (0028,0301) and what OCR of the image borders found.</summary>
+    public BurnedInAnnotation BurnedInAnnotation { get; init; } = new();
+    /// <summary>Mask regions (configured or from OCR) were applied to the pixels.</summary>
     public bool Masked { get; init; }
     public string StudyInstanceUid { get; init; } = "";
     public string SeriesInstanceUid { get; init; } = "";
@@ -59,6 +59,22 @@ public sealed record DeidMetadata
 
     static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+}
+
+/// <summary>Burned-in annotation of one instance. The recognised words are never stored: they are what is being removed.</summary>
+public sealed record BurnedInAnnotation
+{
+    /// <summary>(0028,0301) Burned In Annotation was YES.</summary>
+    public bool Header { get; init; }
+    /// <summary>"checked", "series regions reused", "not configured", "skipped: …", "failed: …".</summary>
+    public string Ocr { get; init; } = "not configured";
+    /// <summary>Words found in the border band by OCR; null when OCR did not run on this instance.</summary>
+    public bool? OcrTextFound { get; init; }
+    public int? OcrWords { get; init; }
+    /// <summary>The regions of OCR-found text (this instance's and its series') were blacked out in the stored pixels.</summary>
+    public bool Masked { get; init; }
+    /// <summary>Text may be in the stored pixels: the header says so (masking what OCR found does not prove nothing else is there), or OCR found text that was not masked.</summary>
+    public bool Present => Header || (OcrTextFound == true && !Masked);
 }
 
 /// <summary>A coded entry of (0012,0064) (PS3.16 CID 7050 De-identification Method).</summary>

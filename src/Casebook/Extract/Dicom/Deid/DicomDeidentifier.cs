@@ -64,8 +64,14 @@ public sealed class DicomDeidentifier
         output.SetString(DicomTag.PatientID, DicomVR.LO, ctx.PseudoId);
         output.SetString(new DicomTag(0x00100010), DicomVR.PN, "ANON^" + ctx.PseudoId[..12].ToUpperInvariant());
 
-        var masked = ApplyMasks(output, ctx, file);
-        var (method, codes) = MethodRecord(ctx);
+        var headerFlag = string.Equals(src.GetString(BurnedInAnnotationTag), "YES", StringComparison.OrdinalIgnoreCase);
+        var burned = CheckBurnedInText(file, src, ctx);
+        var masks = Options.MaskRegions.ToList();
+        if (Options.BurnedInText is { Mask: true } && burned.Regions != null) masks.AddRange(burned.Regions);
+        var masked = ApplyMasks(output, ctx, file, masks);
+        if (burned.TextFound == true && !masked)
+            output.SetString(BurnedInAnnotationTag, DicomVR.CS, "YES"); // text seen in the pixels and left there: say so in the file (PS3.3 C.7.6.1 General Image)
+        var (method, codes) = MethodRecord(ctx, masked);
         // PS3.15 E.1.1 and PS3.3 C.7.1.1: record that identity was removed and how.
         output.SetString(new DicomTag(0x00120062), DicomVR.CS, "YES");
         output.SetString(new DicomTag(0x00120063), DicomVR.LO, method.ToArray());
@@ -76,7 +82,7 @@ public sealed class DicomDeidentifier
         // Masked compressed pixels were decoded to native values, so they are written uncompressed.
         var ts = masked && file.TransferSyntax.Encapsulated ? DicomTransferSyntax.ExplicitVRLittleEndian.Uid : DicomWriter.OutputTransferSyntax(file.TransferSyntax);
         // A dataset without its own SOP UIDs (some test objects) takes them from the original meta, the instance UID remapped (Table E.1-1: (0002,0003) U).
-        var metaInstance = file.Meta.GetString(DicomTag.MediaStorageSOPInstanceUID) is { Length: > 0 } mi ? _uids.Remap(mi) : null;
+        var metaInstance = file.Meta.GetString(DicomTag.MediaStorageSOPInstanceUID) is { Length: > 0 } mi ? (Options.RetainUids ? mi : _uids.Remap(mi)) : null;
         var meta = DicomWriter.BuildMeta(output, ts, file.Meta.GetString(DicomTag.MediaStorageSOPClassUID), metaInstance);
         var metadata = new DeidMetadata
         {
@@ -87,8 +93,8 @@ public sealed class DicomDeidentifier
             Sex = Sex(src),
             AgeBand = AgeBand(src),
             Modality = src.GetString(DicomTag.Modality),
-            DeviceId = DeviceId(src),
-            BurnedInAnnotation = string.Equals(src.GetString(new DicomTag(0x00280301)), "YES", StringComparison.OrdinalIgnoreCase),
+            DeviceId = DeviceIdOf(_deviceKey, src),
+            BurnedInAnnotation = new BurnedInAnnotation { Header = headerFlag, Ocr = burned.Ocr, OcrTextFound = burned.TextFound, OcrWords = burned.Words, Masked = masked && burned.Regions is { Count: > 0 } && Options.BurnedInText is { Mask: true } },
             Masked = masked,
             StudyInstanceUid = output.GetString(DicomTag.StudyInstanceUID) ?? "",
             SeriesInstanceUid = output.GetString(DicomTag.SeriesInstanceUID) ?? "",
@@ -276,20 +282,30 @@ public sealed class DicomDeidentifier
     static readonly DeidCode CleanDescriptors = new("113105", "DCM", "Clean Descriptors Option");
     static readonly DeidCode DeviceIdentity = new("113109", "DCM", "Retain Device Identity Option");
     static readonly DeidCode SafePrivate = new("113111", "DCM", "Retain Safe Private Option");
+    static readonly DeidCode CleanPixelData = new("113101", "DCM", "Clean Pixel Data Option");
+    static readonly DeidCode CleanGraphicsCode = new("113103", "DCM", "Clean Graphics Option");
+    static readonly DeidCode CleanStructuredContentCode = new("113104", "DCM", "Clean Structured Content Option");
+    static readonly DeidCode PatientCharacteristics = new("113108", "DCM", "Retain Patient Characteristics Option");
+    static readonly DeidCode RetainUidsCode = new("113110", "DCM", "Retain UIDs Option");
+    static readonly DeidCode InstitutionIdentity = new("113112", "DCM", "Retain Institution Identity Option");
 
-    (List<string>, List<DeidCode>) MethodRecord(Context ctx)
+    /// <summary>(0012,0063) text and (0012,0064) codes (PS3.16 CID 7050) of what was applied; the same lists go into metadata.</summary>
+    (List<string>, List<DeidCode>) MethodRecord(Context ctx, bool masked)
     {
         var codes = new List<DeidCode> { BasicProfile };
-        if (Options.RetainLongitudinalModifiedDates) codes.Add(ModifiedDates);
-        if (Options.CleanDescriptors) codes.Add(CleanDescriptors);
-        if (Options.RetainDeviceIdentity) codes.Add(DeviceIdentity);
-        if (ctx.KeptPrivate) codes.Add(SafePrivate);
         // (0012,0063) is LO: each value at most 64 characters.
         var method = new List<string> { "Casebook PS3.15 E.1 Basic Profile", ConfidentialityProfile.Source };
-        if (Options.RetainLongitudinalModifiedDates) method.Add("Retain Longitudinal Modified Dates (per-patient shift)");
-        if (Options.CleanDescriptors) method.Add("Clean Descriptors");
-        if (Options.RetainDeviceIdentity) method.Add("Retain Device Identity");
-        if (ctx.KeptPrivate) method.Add("Retain Safe Private");
+        void Add(bool on, DeidCode code, string text) { if (on) { codes.Add(code); method.Add(text); } }
+        Add(masked, CleanPixelData, "Clean Pixel Data (masked regions)");
+        Add(Options.CleanGraphics, CleanGraphicsCode, "Clean Graphics");
+        Add(Options.CleanStructuredContent, CleanStructuredContentCode, "Clean Structured Content");
+        Add(Options.CleanDescriptors, CleanDescriptors, "Clean Descriptors");
+        Add(Options.RetainLongitudinalModifiedDates, ModifiedDates, "Retain Longitudinal Modified Dates (per-patient shift)");
+        Add(Options.RetainPatientCharacteristics, PatientCharacteristics, "Retain Patient Characteristics");
+        Add(Options.RetainDeviceIdentity, DeviceIdentity, "Retain Device Identity");
+        Add(Options.RetainUids, RetainUidsCode, "Retain UIDs");
+        Add(ctx.KeptPrivate, SafePrivate, "Retain Safe Private");
+        Add(Options.RetainInstitutionIdentity, InstitutionIdentity, "Retain Institution Identity");
         return (method, codes);
     }
 
@@ -337,20 +353,68 @@ public sealed class DicomDeidentifier
     static DateOnly? ParseDate(string? s) =>
         s != null && DateOnly.TryParseExact(s.Trim().Replace(".", ""), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
 
-    /// <summary>Keyed hash of manufacturer | model | serial (or station name when there is no serial); null when neither is present.</summary>
-    string? DeviceId(DicomDataset ds)
+    /// <summary>
+    /// Keyed hash of manufacturer | model | serial (or station name when there is no serial); null when neither is present.
+    /// Keyed by the key file's "device" sub-key; ingest's metadata uses the same function, so the two agree.
+    /// </summary>
+    public static string? DeviceIdOf(PatientPseudonym key, DicomDataset ds) => DeviceIdOf(key.DeriveKey("device"), ds);
+
+    static string? DeviceIdOf(byte[] deviceKey, DicomDataset ds)
     {
         var serial = ds.GetString(new DicomTag(0x00181000)) ?? ds.GetString(new DicomTag(0x00081010));
         if (string.IsNullOrWhiteSpace(serial)) return null;
         var text = $"{ds.GetString(new DicomTag(0x00080070))}|{ds.GetString(new DicomTag(0x00081090))}|{serial}";
-        return "dev-" + Convert.ToHexStringLower(HMACSHA256.HashData(_deviceKey, Encoding.UTF8.GetBytes(text)).AsSpan(0, 12));
+        return "dev-" + Convert.ToHexStringLower(HMACSHA256.HashData(deviceKey, Encoding.UTF8.GetBytes(text)).AsSpan(0, 12));
+    }
+
+    // ---- burned-in text ----
+
+    static readonly DicomTag BurnedInAnnotationTag = new(0x00280301);
+    readonly Dictionary<string, (int Checked, List<PixelRegion> Regions)> _seriesText = new();
+
+    sealed record BurnedInCheck(string Ocr, bool? TextFound, int? Words, IReadOnlyList<PixelRegion>? Regions);
+
+    /// <summary>
+    /// OCR of the key frame when configured and the modality burns text in; the first <see cref="BurnedInTextOptions.InstancesPerSeries"/>
+    /// instances of a series are read, later ones reuse the regions found in their series (annotations sit at fixed places per device).
+    /// A missing or failing Tesseract is noted, never fatal: the header flag still stands.
+    /// </summary>
+    BurnedInCheck CheckBurnedInText(DicomFile file, DicomDataset src, Context ctx)
+    {
+        var o = Options.BurnedInText;
+        if (o == null) return new("not configured", null, null, null);
+        var modality = src.GetString(DicomTag.Modality)?.Trim() ?? "";
+        if (!o.Modalities.Contains(modality)) return new($"skipped: modality {(modality.Length > 0 ? modality : "unknown")}", null, null, null);
+        if (file.PixelData == null) return new("skipped: no pixel data", null, null, null);
+        var series = src.GetString(DicomTag.SeriesInstanceUID) ?? "";
+        lock (_seriesText)
+            if (series.Length > 0 && _seriesText.TryGetValue(series, out var seen) && seen.Checked >= o.InstancesPerSeries)
+                return new("series regions reused", null, null, seen.Regions.ToList());
+        BurnedInTextFinding finding;
+        try { finding = BurnedInTextDetector.Detect(file, o); }
+        catch (Exception e) when (e is Casebook.Extract.Documents.DocumentExtractionException or Casebook.Extract.Dicom.Pixels.PixelDecodeException or NotSupportedException or DllNotFoundException or IOException)
+        {
+            ctx.Notes.Add($"burned-in text not checked: {e.Message}");
+            return new($"failed: {e.Message}", null, null, null);
+        }
+        List<PixelRegion> regions;
+        lock (_seriesText)
+        {
+            if (!_seriesText.TryGetValue(series, out var seen)) seen = (0, new List<PixelRegion>());
+            seen.Regions.AddRange(finding.Regions);
+            _seriesText[series] = (seen.Checked + 1, seen.Regions);
+            // An instance masks what was found in it and in the series before it (the same annotation, maybe read less well here).
+            regions = series.Length > 0 ? seen.Regions.ToList() : finding.Regions.ToList();
+        }
+        ctx.Notes.Add($"burned-in text OCR of frame {finding.Frame}: {finding.Words} word(s) in the border band");
+        return new("checked", finding.Words > 0, finding.Words, regions);
     }
 
     // ---- masking ----
 
-    bool ApplyMasks(DicomOutputDataset output, Context ctx, DicomFile file)
+    bool ApplyMasks(DicomOutputDataset output, Context ctx, DicomFile file, IReadOnlyList<PixelRegion> regions)
     {
-        if (Options.MaskRegions.Count == 0) return false;
+        if (regions.Count == 0) return false;
         var pixels = output[DicomTag.PixelData];
         if (pixels == null) return false;
         if (pixels.Fragments != null && !DecodeToNative(output, pixels, ctx, file)) return false;
@@ -363,7 +427,7 @@ public sealed class DicomDeidentifier
         var data = pixels.Value.ToArray();
         var frameBytes = (long)rows * cols * spp * bytesPer;
         for (var fr = 0; fr < frames; fr++)
-            foreach (var r in Options.MaskRegions)
+            foreach (var r in regions)
                 for (var y = Math.Max(0, r.Y); y < Math.Min(rows, r.Y + r.Height); y++)
                     for (var x = Math.Max(0, r.X); x < Math.Min(cols, r.X + r.Width); x++)
                         for (var s = 0; s < spp; s++)
@@ -374,7 +438,7 @@ public sealed class DicomDeidentifier
                             if (at + bytesPer <= data.Length) data.AsSpan((int)at, bytesPer).Clear();
                         }
         pixels.Value = data;
-        ctx.Notes.Add($"masked {Options.MaskRegions.Count} region(s) in {frames} frame(s)");
+        ctx.Notes.Add($"masked {regions.Count} region(s) in {frames} frame(s)");
         return true;
     }
 

@@ -251,7 +251,7 @@ public sealed class DicomDeidentifierTests : IDisposable
         copy.SetString(new DicomTag(0x00280301), DicomVR.CS, "YES");
         var path = _dir["burned.dcm"];
         DicomWriter.Write(path, copy, DicomWriter.OutputTransferSyntax(f.TransferSyntax));
-        Assert.True(new DicomDeidentifier(_key).Deidentify(path).Metadata.BurnedInAnnotation);
+        Assert.True(new DicomDeidentifier(_key).Deidentify(path).Metadata.BurnedInAnnotation.Header);
     }
 
     [Fact]
