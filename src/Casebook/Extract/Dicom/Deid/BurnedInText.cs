@@ -38,10 +38,35 @@ public static class BurnedInTextDetector
         var pixels = PixelDecoder.Decode(file, new PixelDecodeOptions { FirstFrame = f, FrameCount = 1 });
         var image = ImageRenderer.Render(file.Dataset, pixels, 0, new RenderOptions());
         var (grey, w, h) = Grey(image);
-        // Tesseract reads dark text on light best and wants glyphs ≥ ~20 px high: invert dark images, enlarge small ones.
+        // Burned-in annotations are drawn at full intensity (white, sometimes black) over the image. The first read sees only
+        // saturated pixels (dark text on white), which hides anatomy and low-contrast backgrounds; when it finds nothing, the
+        // whole rendered frame is read too (dark images inverted: Tesseract reads dark text on light best).
+        var saturated = new byte[grey.Length];
+        var blackInk = Bright(grey);
+        for (var i = 0; i < grey.Length; i++) saturated[i] = grey[i] >= 250 || (blackInk && grey[i] <= 4) ? (byte)0 : (byte)255;
+        var regions = Read(saturated, w, h, options);
+        if (regions.Count == 0)
+        {
+            long sum = 0;
+            foreach (var b in grey) sum += b;
+            if (sum / Math.Max(1, grey.Length) < 128) for (var i = 0; i < grey.Length; i++) grey[i] = (byte)(255 - grey[i]);
+            regions = Read(grey, w, h, options);
+        }
+        return new BurnedInTextFinding(regions.Count, regions, f);
+    }
+
+    /// <summary>Mostly light images (e.g. MONOCHROME1 rendered, documents) can carry black text: count near-black pixels as ink too.</summary>
+    static bool Bright(byte[] grey)
+    {
         long sum = 0;
-        foreach (var b in grey) sum += b;
-        if (sum / Math.Max(1, grey.Length) < 128) for (var i = 0; i < grey.Length; i++) grey[i] = (byte)(255 - grey[i]);
+        for (var i = 0; i < grey.Length; i += 7) sum += grey[i];
+        return sum / Math.Max(1, (grey.Length + 6) / 7) > 160;
+    }
+
+    /// <summary>Tesseract (sparse text, --psm 11) on an 8-bit grey image; words in the border band, as regions in image pixels.</summary>
+    static List<PixelRegion> Read(byte[] grey, int w, int h, BurnedInTextOptions options)
+    {
+        // Tesseract wants glyphs of about 20 px or more: enlarge small images.
         var scale = Math.Max(w, h) < 1200 ? 2 : 1;
         var png = new Casebook.Embed.DecodedImage(w * scale, h * scale, 1, scale == 1 ? grey : Enlarge(grey, w, h, scale)).ToPng();
         var dir = options.Ocr.TempDirectory ?? Path.GetTempPath();
@@ -61,7 +86,7 @@ public static class BurnedInTextDetector
                 var m = options.MaskMargin;
                 regions.Add(new PixelRegion((int)Math.Floor(x) - m, (int)Math.Floor(y) - m, (int)Math.Ceiling(ww) + 2 * m, (int)Math.Ceiling(wh) + 2 * m));
             }
-            return new BurnedInTextFinding(regions.Count, regions, f);
+            return regions;
         }
         finally { File.Delete(path); }
     }

@@ -64,6 +64,7 @@ public sealed class DicomDeidentifier
         output.SetString(DicomTag.PatientID, DicomVR.LO, ctx.PseudoId);
         output.SetString(new DicomTag(0x00100010), DicomVR.PN, "ANON^" + ctx.PseudoId[..12].ToUpperInvariant());
 
+        if (ctx.RemovedOverlay) ctx.Notes.Add("removed overlay planes (60xx): Clean Graphics not selected");
         var headerFlag = string.Equals(src.GetString(BurnedInAnnotationTag), "YES", StringComparison.OrdinalIgnoreCase);
         var burned = CheckBurnedInText(file, src, ctx);
         var masks = Options.MaskRegions.ToList();
@@ -124,6 +125,7 @@ public sealed class DicomDeidentifier
         public DescriptorScrubber Scrub { get; }
         public List<string> Notes { get; } = new();
         public bool KeptPrivate { get; set; }
+        public bool RemovedOverlay { get; set; }
     }
 
     /// <param name="cleanText">inside a sequence being cleaned (Clean Descriptors): text not in the table is scrubbed too</param>
@@ -153,6 +155,14 @@ public sealed class DicomDeidentifier
             {
                 dst.Set(DicomOutputElement.From(e, source));
                 continue;
+            }
+
+            // Overlay planes (PS3.3 C.9.2, repeating groups 6000-601E): Table E.1-1 removes Overlay Data and Comments, which leaves
+            // a plane without its Type 1 data, so without Clean Graphics the whole plane goes; with it, its text is cleaned.
+            if (tag.Group is >= 0x6000 and <= 0x601E && (tag.Group & 1) == 0)
+            {
+                if (!Options.CleanGraphics) { ctx.RemovedOverlay = true; continue; }
+                if (e.VR.UsesCharacterSet) { if (CleanText(e, "overlay text", ctx, source) is { } c) dst.Set(c); continue; }
             }
 
             var row = ConfidentialityProfile.Lookup(tag);
@@ -424,6 +434,15 @@ public sealed class DicomDeidentifier
         var frames = int.TryParse(output.GetString(DicomTag.NumberOfFrames), out var f) ? Math.Max(1, f) : 1;
         if (rows == 0 || cols == 0 || bits % 8 != 0) { ctx.Notes.Add("mask regions not applied: unsupported pixel layout"); return false; }
         var bytesPer = bits / 8;
+        // Black boxes: stored 0 is black except under MONOCHROME1 (PS3.3 C.7.6.3.1.2), where black is the largest stored value.
+        var fill = new byte[bytesPer];
+        if (string.Equals(output.GetString(new DicomTag(0x00280004)), "MONOCHROME1", StringComparison.Ordinal))
+        {
+            var stored = Math.Clamp(Get(0x00280101, bits), 1, Math.Min(bits, 32));
+            var signed = Get(0x00280103, 0) == 1;
+            var max = signed ? (1u << (stored - 1)) - 1 : stored >= 32 ? uint.MaxValue : (1u << stored) - 1;
+            for (var i = 0; i < bytesPer; i++) fill[i] = (byte)(max >> (8 * i)); // little endian (the output is always LE)
+        }
         var data = pixels.Value.ToArray();
         var frameBytes = (long)rows * cols * spp * bytesPer;
         for (var fr = 0; fr < frames; fr++)
@@ -435,7 +454,7 @@ public sealed class DicomDeidentifier
                             // PS3.3 C.7.6.3.1.3: planar configuration 0 interleaves samples, 1 stores one plane per sample.
                             var index = planar == 0 ? ((long)y * cols + x) * spp + s : (long)s * rows * cols + (long)y * cols + x;
                             var at = fr * frameBytes + index * bytesPer;
-                            if (at + bytesPer <= data.Length) data.AsSpan((int)at, bytesPer).Clear();
+                            if (at + bytesPer <= data.Length) fill.CopyTo(data.AsSpan((int)at, bytesPer));
                         }
         pixels.Value = data;
         ctx.Notes.Add($"masked {regions.Count} region(s) in {frames} frame(s)");
