@@ -24,8 +24,10 @@ public sealed class BurnedInTextTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    string WithBurnedText() => WriteBurnedRadiograph(_dir["burned.dcm"]);
+
     /// <summary>The chest radiograph with white text burned into its top-left and bottom-left corners, as a scanner would print it.</summary>
-    string WithBurnedText()
+    internal static string WriteBurnedRadiograph(string path)
     {
         using var f = DicomFile.Open(SharedData.Require("dicom/fodicom/CR-MONO1-10-chest"));
         int rows = (int)f.Dataset.GetInteger(DicomTag.Rows)!, cols = (int)f.Dataset.GetInteger(DicomTag.Columns)!;
@@ -49,7 +51,6 @@ public sealed class BurnedInTextTests : IDisposable
             for (var x = 0; x < cols; x++)
                 if (text[y * bitmap.RowBytes + x] > 96) { data[2 * (y * cols + x)] = 0; data[2 * (y * cols + x) + 1] = 0; }
         pixels.Value = data;
-        var path = _dir["burned.dcm"];
         DicomWriter.Write(path, copy, DicomWriter.OutputTransferSyntax(f.TransferSyntax));
         return path;
     }
