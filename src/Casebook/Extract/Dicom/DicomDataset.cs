@@ -9,13 +9,15 @@ namespace Casebook.Extract.Dicom;
 /// </summary>
 public sealed class DicomDataset : IEnumerable<DicomElement>
 {
-    readonly List<DicomElement> _elements = new();
+    readonly List<DicomElement> _elements;
     Dictionary<uint, DicomElement>? _index;
     DicomCharacterSet? _charset;
 
-    internal DicomDataset(DicomDataset? parent, bool bigEndian, bool implicitVR, long offset)
+    internal DicomDataset(DicomDataset? parent, bool bigEndian, bool implicitVR, long offset, int capacity = -1)
     {
         Parent = parent; BigEndian = bigEndian; ImplicitVR = implicitVR; Offset = offset;
+        // A top-level header has about a hundred elements: start there rather than growing from 4 (items stay small).
+        _elements = new List<DicomElement>(capacity >= 0 ? capacity : parent == null ? 64 : 4);
     }
 
     public DicomDataset? Parent { get; }

@@ -93,12 +93,12 @@ public sealed class DicomFile : IDisposable
         if (src.Length >= 132 && src.Peek(128, 4).SequenceEqual("DICM"u8)) { pos = 132; hasPreamble = true; }
         else if (src.Length >= 4 && src.Peek(0, 4).SequenceEqual("DICM"u8)) pos = 4;
 
-        var meta = new DicomDataset(null, false, false, pos);
+        var meta = new DicomDataset(null, false, false, pos, capacity: 8);
         DicomParseException? metaProblem = null;
         if (src.Length - pos >= 8 && src.Peek(pos, 2) is [0x02, 0x00])
         {
             var metaImplicit = src.Length - pos >= 6 && !IsVR(src.Peek(pos + 4, 2));
-            if (metaImplicit) meta = new DicomDataset(null, false, true, pos);
+            if (metaImplicit) meta = new DicomDataset(null, false, true, pos, capacity: 8);
             try
             {
                 // Read group 0002 until the group changes; (0002,0000) is often wrong in the wild, so it does not bound the read.
@@ -123,18 +123,20 @@ public sealed class DicomFile : IDisposable
                 : $"no file meta information (PS3.10 §7.1); read as {ts.Name}");
         }
 
-        var file = new DicomFile(src, meta, new DicomDataset(null, ts.BigEndian, !ts.ExplicitVR, pos), ts) { HasPreamble = hasPreamble };
+        var file = new DicomFile(src, meta, new DicomDataset(null, ts.BigEndian, !ts.ExplicitVR, pos, capacity: 0), ts) { HasPreamble = hasPreamble };
         file.Warnings.AddRange(warnings);
         if (metaProblem != null) { file.Fail(metaProblem, options); return file; }
 
         var dataSource = src;
         var dataParser = parser;
         var dataStart = pos;
+        var inflatedAll = true;
         if (ts.Deflated && pos < src.Length)
         {
             try
             {
-                dataSource = Inflate(src, pos, options.MaxInflatedBytes);
+                // Header only: inflate a first part; the rest only if the header does not end (at the pixel data) inside it.
+                dataSource = Inflate(src, pos, options.MaxInflatedBytes, options.StopBeforePixels ? 16 * 1024 : long.MaxValue, out inflatedAll);
                 file._dataSource = dataSource;
                 dataParser = new DicomParser(dataSource, options);
                 dataStart = 0;
@@ -142,25 +144,44 @@ public sealed class DicomFile : IDisposable
             catch (DicomParseException e) { file.Fail(e, options); return file; }
         }
 
+        var problemsBefore = file._problems.Count;
+        var warningsBefore = file.Warnings.Count;
+        file.ParseDataset(dataSource, dataParser, dataStart, ts, inflatedAll ? options : options with { Strict = false });
+        if (!inflatedAll && !dataParser.StoppedAtPixelData)
+        {
+            // The header ran past the inflated part (or the dataset has no pixel data): inflate all of it and read again.
+            file._problems.RemoveRange(problemsBefore, file._problems.Count - problemsBefore);
+            file.Warnings.RemoveRange(warningsBefore, file.Warnings.Count - warningsBefore);
+            try { dataSource = Inflate(src, pos, options.MaxInflatedBytes, long.MaxValue, out _); }
+            catch (DicomParseException e) { file.Fail(e, options); return file; }
+            file._dataSource = dataSource;
+            dataParser = new DicomParser(dataSource, options);
+            file.ParseDataset(dataSource, dataParser, 0, ts, options);
+        }
+        file.StoppedBeforePixels = dataParser.StoppedAtPixelData;
+        file.Warnings.AddRange(parser.Warnings);
+        if (dataParser != parser) file.Warnings.AddRange(dataParser.Warnings);
+        return file;
+    }
+
+    /// <summary>Reads the dataset after the meta header.</summary>
+    void ParseDataset(DicomByteSource dataSource, DicomParser dataParser, long dataStart, DicomTransferSyntax ts, DicomReadOptions options)
+    {
         // Some writers encode the dataset in the other VR explicitness than the meta claims; follow the bytes (as dcmtk and pydicom do).
         var explicitVR = ts.ExplicitVR;
         if (dataSource.Length - dataStart >= 8)
         {
             var looksExplicit = IsVR(dataSource.Peek(dataStart + 4, 2));
-            if (explicitVR && !looksExplicit) { explicitVR = false; file.Warnings.Add("transfer syntax says explicit VR but the dataset is implicit VR; read as implicit"); }
+            if (explicitVR && !looksExplicit) { explicitVR = false; Warnings.Add("transfer syntax says explicit VR but the dataset is implicit VR; read as implicit"); }
             else if (!explicitVR && looksExplicit && ts.Uid == DicomTransferSyntax.ImplicitVRLittleEndian.Uid)
-            { explicitVR = true; file.Warnings.Add("transfer syntax says implicit VR but the dataset is explicit VR; read as explicit"); }
+            { explicitVR = true; Warnings.Add("transfer syntax says implicit VR but the dataset is explicit VR; read as explicit"); }
         }
-        file.Dataset = new DicomDataset(null, ts.BigEndian, !explicitVR, dataStart);
+        Dataset = new DicomDataset(null, ts.BigEndian, !explicitVR, dataStart);
         try
         {
-            dataParser.ReadDataset(file.Dataset, dataStart, dataSource.Length, false, 0);
+            dataParser.ReadDataset(Dataset, dataStart, dataSource.Length, false, 0);
         }
-        catch (DicomParseException e) { file.Fail(e, options); }
-        file.StoppedBeforePixels = dataParser.StoppedAtPixelData;
-        file.Warnings.AddRange(parser.Warnings);
-        if (dataParser != parser) file.Warnings.AddRange(dataParser.Warnings);
-        return file;
+        catch (DicomParseException e) { Fail(e, options); }
     }
 
     void Fail(DicomParseException e, DicomReadOptions options)
@@ -192,23 +213,43 @@ public sealed class DicomFile : IDisposable
         return isExplicit ? DicomTransferSyntax.ExplicitVRLittleEndian : DicomTransferSyntax.ImplicitVRLittleEndian;
     }
 
-    /// <summary>PS3.5 §A.5: the dataset after the meta header is a raw deflate (RFC 1951) stream. Some writers add a zlib header; accept it.</summary>
-    static MemoryByteSource Inflate(DicomByteSource src, long pos, long max)
+    /// <summary>
+    /// PS3.5 §A.5: the dataset after the meta header is a raw deflate (RFC 1951) stream. Some writers add a zlib header; accept it.
+    /// Stops after about <paramref name="want"/> bytes (<paramref name="all"/> false when more was left).
+    /// </summary>
+    static MemoryByteSource Inflate(DicomByteSource src, long pos, long max, long want, out bool all)
     {
         var compressed = src.Read(pos, (int)Math.Min(src.Length - pos, int.MaxValue));
         var span = compressed.Span;
         var zlib = span.Length >= 2 && (span[0] & 0x0F) == 8 && ((span[0] << 8) | span[1]) % 31 == 0;
-        using var input = new MemoryStream(compressed.ToArray(), writable: false);
+        using var input = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(compressed, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false) // no copy of the compressed bytes
+            : new MemoryStream(compressed.ToArray(), writable: false);
         using Stream inflater = zlib ? new ZLibStream(input, CompressionMode.Decompress) : new DeflateStream(input, CompressionMode.Decompress);
-        var output = new MemoryStream();
-        var buffer = new byte[81920];
+        var first = want < long.MaxValue ? want : Math.Clamp(4L * compressed.Length + 4096, 4096, 1 << 20); // a guess at the inflated size
+        var output = GC.AllocateUninitializedArray<byte>((int)Math.Max(1, Math.Min(max, first)));
+        var length = 0;
+        all = false;
         try
         {
-            int n;
-            while ((n = inflater.Read(buffer)) > 0)
+            while (true)
             {
-                if (output.Length + n > max) throw new DicomParseException($"deflated dataset inflates beyond the {max}-byte limit", pos);
-                output.Write(buffer, 0, n);
+                if (length == output.Length)
+                {
+                    if (length >= want) return new MemoryByteSource(output.AsMemory(0, length));
+                    if (length >= max)
+                    {
+                        // At the cap: only an error if the stream really goes on.
+                        if (inflater.Read(new byte[1]) <= 0) { all = true; break; }
+                        throw new DicomParseException($"deflated dataset inflates beyond the {max}-byte limit", pos);
+                    }
+                    var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Min(2L * output.Length, max), Array.MaxLength));
+                    output.AsSpan(0, length).CopyTo(bigger);
+                    output = bigger;
+                }
+                var n = inflater.Read(output, length, output.Length - length);
+                if (n <= 0) { all = true; break; }
+                length += n;
             }
         }
         // Fuzz finding (fuzz/regressions/deflate-zlib-error.dcm, AFL): corrupt input can make zlib fail with a code other
@@ -216,10 +257,10 @@ public sealed class DicomFile : IDisposable
         // ZLibException, an IOException, not InvalidDataException. Both mean a broken deflate stream.
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            if (output.Length == 0) throw new DicomParseException("deflated dataset is not a valid deflate stream: " + e.Message, pos, null, e);
-            // keep what inflated; the parser reports where the dataset breaks off
+            if (length == 0) throw new DicomParseException("deflated dataset is not a valid deflate stream: " + e.Message, pos, null, e);
+            all = true; // keep what inflated; the parser reports where the dataset breaks off
         }
-        return new MemoryByteSource(output.GetBuffer().AsMemory(0, (int)output.Length));
+        return new MemoryByteSource(output.AsMemory(0, length));
     }
 
     public void Dispose() { _source.Dispose(); _dataSource?.Dispose(); }
