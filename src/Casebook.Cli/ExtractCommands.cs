@@ -103,6 +103,27 @@ public static class ExtractCommands
         return 0;
     }
 
+    /// <summary>
+    /// <c>ingest --asr-engine pocketsphinx|whisper [--whisper-model PATH]</c>: the engine that transcribes dictations. Whisper
+    /// without a model fails here, before anything is ingested, and says where to download one.
+    /// </summary>
+    public static void ApplyIngestSpeechOptions(Args a, Ingest.IngestOptions options)
+    {
+        var engine = (a.Get("asr-engine") ?? SpeechToTextOptions.PocketSphinx).ToLowerInvariant();
+        var model = a.Get("whisper-model");
+        if (engine is not (SpeechToTextOptions.PocketSphinx or SpeechToTextOptions.Whisper))
+            throw new UsageException($"--asr-engine must be pocketsphinx or whisper, not '{engine}'");
+        if (engine == SpeechToTextOptions.PocketSphinx && model != null) throw new UsageException("--whisper-model applies to --asr-engine whisper only");
+        options.SpeechToText.Engine = engine;
+        if (engine != SpeechToTextOptions.Whisper) return;
+        model ??= Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable);
+        if (string.IsNullOrWhiteSpace(model))
+            throw new UsageException($"--asr-engine whisper needs a model file and none was given: {WhisperEngine.ModelHelp}".Replace("--model PATH", "--whisper-model PATH"));
+        if (!File.Exists(model))
+            throw new UsageException($"--whisper-model: no such file '{model}': {WhisperEngine.ModelHelp}".Replace("--model PATH", "--whisper-model PATH"));
+        options.SpeechToText.WhisperModelPath = model;
+    }
+
     static string Single(Args a, string verb)
     {
         if (a.Positional.Count != 1) throw new UsageException($"{verb} takes exactly one FILE");
