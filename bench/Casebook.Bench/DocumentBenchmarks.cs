@@ -193,5 +193,81 @@ public static class DocumentBenchmarks
         return sb.ToString();
     }
 
+    // ---- ASR settings sweep ----
+
+    /// <summary>
+    /// Every PocketSphinx setting measured for the offline floor, on the same clips as <see cref="Asr"/>: jfk.wav and the
+    /// synthesised PriMock57 dictations. <paramref name="only"/> (comma-separated names) runs a subset.
+    /// </summary>
+    public static string AsrSweep(string shared, string work, string? only = null)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(work, "dictations")).FullName;
+        var notes = ReportCorpora.PriMockNotes(shared);
+        var dictated = notes.Where((_, i) => i % 3 == 1).Take(DictationCount).ToList();
+        var clips = new List<Clip>();
+        foreach (var (name, note) in dictated)
+        {
+            var text = ReportCorpora.Dictation(note, DictationWords);
+            var wav = Path.Combine(dir, name + ".wav");
+            if (!File.Exists(wav))
+            {
+                var r = ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", wav, text], TimeSpan.FromMinutes(1));
+                if (r.ExitCode != 0) throw new InvalidOperationException("espeak-ng failed: " + r.Stderr);
+            }
+            clips.Add(new Clip(name, wav, text));
+        }
+        var jfk = new Clip("jfk", Path.Combine(shared, "audio", "jfk.wav"), JfkReference);
+        var vocab = DictationLanguageModel.ReadDictionaryWords(Path.Combine(PocketSphinxOptions.DebianModelDirectory, "cmudict-en-us.dict"));
+        var radiology = DictationLanguageModel.BuildCached(ReportCorpora.IuXray(shared).Concat(ReportCorpora.MtSamples(shared)), vocab, Path.Combine(work, "dictation-lm.arpa"));
+        // The database's own notes, without the dictated ones: what a clinic's LM would be built from (no test text in it).
+        var dictatedNames = dictated.Select(d => d.Name).ToHashSet();
+        var heldOut = notes.Where(n => !dictatedNames.Contains(n.Name)).Select(n => n.Note).ToList();
+        var clinic = DictationLanguageModel.BuildCached(heldOut.Concat(ReportCorpora.MtSamples(shared)), vocab, Path.Combine(work, "clinic-lm.arpa"));
+
+        PocketSphinxOptions O(Action<PocketSphinxOptions>? set = null) { var o = new PocketSphinxOptions(); set?.Invoke(o); return o; }
+        var configs = new List<(string Name, string Description, PocketSphinxOptions Options)>
+        {
+            ("stock", "stock decoder (-lw 6.5), utterances cut at the VAD's pauses", O(o => o.Decoder = new())),
+            ("lw10", "-lw 10 (the previous default)", O()),
+            ("warm10", "-lw 10 + CMN primed on the first 10 s", O(o => o.CmnWarmupSeconds = 10)),
+            ("hp", "-lw 10 + high-pass 100 Hz", O(o => o.HighPassHz = 100)),
+            ("norm", "-lw 10 + level normalised (99.9th pct at 0.5)", O(o => o.NormalizeLevel = 0.5)),
+            ("dither", "-lw 10 + -dither yes", O(o => o.Decoder["dither"] = "yes")),
+            ("warm10hp", "-lw 10 + CMN primed + high-pass 100 Hz", O(o => { o.CmnWarmupSeconds = 10; o.HighPassHz = 100; })),
+            ("warm10norm", "-lw 10 + CMN primed + level normalised", O(o => { o.CmnWarmupSeconds = 10; o.NormalizeLevel = 0.5; })),
+            ("warm30", "-lw 10 + CMN primed on the first 30 s", O(o => o.CmnWarmupSeconds = 30)),
+            ("oneutt", "-lw 10, one utterance per recording (no VAD cuts)", O(o => o.EndUtteranceAtPauses = false)),
+            ("lw8warm", "-lw 8 + CMN primed", O(o => { o.Decoder["lw"] = "8"; o.CmnWarmupSeconds = 10; })),
+            ("lw12warm", "-lw 12 + CMN primed", O(o => { o.Decoder["lw"] = "12"; o.CmnWarmupSeconds = 10; })),
+            ("radlm", "-lw 10 + radiology LM (IU X-ray + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = radiology)),
+            ("cliniclm", "-lw 10 + clinic LM (38 held-out PriMock57 notes + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = clinic)),
+            ("warmclinic", "-lw 10 + CMN primed + clinic LM λ 0.5", O(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; })),
+            ("warmclinic3", "-lw 10 + CMN primed + clinic LM λ 0.3", O(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
+        };
+        var wanted = only?.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var sb = new StringBuilder();
+        sb.AppendLine("| setting | jfk.wav WER | dictations WER | RTF (dictations) |");
+        sb.AppendLine("| --- | --- | --- | --- |");
+        var jfkAudio = AudioDecoder.Decode(jfk.Path);
+        var audios = clips.Select(c => AudioDecoder.Decode(c.Path)).ToList();
+        foreach (var (name, description, options) in configs)
+        {
+            if (wanted != null && !wanted.Contains(name)) continue;
+            using var engine = new PocketSphinxEngine(options);
+            var j = engine.Transcribe(jfkAudio);
+            long e = 0, n = 0; double audio = 0, proc = 0;
+            for (int i = 0; i < clips.Count; i++)
+            {
+                var t = engine.Transcribe(audios[i]);
+                var (ce, cn) = RecognitionMetrics.WordErrors(clips[i].Reference, t.Text);
+                e += ce; n += cn; audio += t.DurationSeconds; proc += t.ProcessingSeconds;
+            }
+            var line = $"| {description} (`{name}`) | {RecognitionMetrics.WordErrorRate(jfk.Reference, j.Text):0.000} | {(double)e / n:0.000} | {proc / audio:0.00} |";
+            Console.Error.WriteLine(line + "   jfk: " + j.Text);
+            sb.AppendLine(line);
+        }
+        return sb.ToString();
+    }
+
     static string Pct(double x) => (100 * x).ToString("0.00", CultureInfo.InvariantCulture) + " %";
 }
