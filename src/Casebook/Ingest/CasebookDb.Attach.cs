@@ -24,11 +24,15 @@ public sealed partial class CasebookDb
         foreach (var (id, accession, accessionKey) in LiveStudyReferences()) linker.AddStudy(id, accession, accessionKey);
         foreach (var input in inputs)
         {
+            foreach (var source in input.DicomStudy?.Series.SelectMany(s => s.Instances).Select(i => i.Source) ?? [])
+                if (!source.Contains(".zip!", StringComparison.OrdinalIgnoreCase)) linker.AddFolder(Path.GetDirectoryName(source)!, input.StudyId);
             var dicomAccession = input.DicomStudy?.Series.SelectMany(s => s.Instances)
                 .Select(i => StudyBuilder.ReadDicomAccession(i.Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
             linker.AddStudy(input.StudyId, input.Extra.GetValueOrDefault("accession"), dicomAccession == null ? null : StudyLinker.AccessionKey(key, dicomAccession));
         }
 
+        var indexOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < inputs.Count; i++) indexOf.TryAdd(inputs[i].StudyId, i);
         var fallbacks = new SortedDictionary<string, List<StudyAttachment>>(StringComparer.Ordinal);
         foreach (var a in attachments)
         {
@@ -45,8 +49,7 @@ public sealed partial class CasebookDb
                 else errors.Add(new IngestError(a.Origin, $"{Path.GetFileName(a.File)}: no study with {string.Join(" or ", a.References)} in this ingest or the database"));
                 continue;
             }
-            var index = inputs.FindIndex(i => i.StudyId == target);
-            if (index >= 0)
+            if (indexOf.TryGetValue(target, out var index))
             {
                 var input = inputs[index];
                 if (a.PatientId != null && key.Pseudonymise(a.Issuer, a.PatientId) != key.Pseudonymise(input.Issuer, input.PatientId))
@@ -96,6 +99,7 @@ public sealed partial class CasebookDb
         IngestOptions options, List<IngestError> errors, List<long> versions, IProgress<Progress>? progress)
     {
         int found = 0, updated = 0, unchanged = 0, done = 0;
+        var pseudonym = PatientPseudonym.Load(Options.KeyFile);
         foreach (var chunk in later.Chunk(Math.Max(1, options.BatchSize)))
         {
             var batch = new WriteBatch();
@@ -108,7 +112,6 @@ public sealed partial class CasebookDb
                     foreach (var a in group) errors.Add(new IngestError(a.Origin, $"{Path.GetFileName(a.File)}: study '{id}' was not ingested; nothing to attach to"));
                     continue;
                 }
-                var pseudonym = PatientPseudonym.Load(Options.KeyFile);
                 var accepted = new List<StudyAttachment>();
                 foreach (var a in group)
                     if (a.PatientId != null && pseudonym.Pseudonymise(a.Issuer, a.PatientId) != study.PatientPseudoId)

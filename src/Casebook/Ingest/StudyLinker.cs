@@ -15,6 +15,8 @@ public sealed record StudyReference(string Kind, string Value)
     public const string Accession = "accession";
     /// <summary>A file stem or folder name: the whole name, else its longest prefix ending before a '_', that is a study id or an accession.</summary>
     public const string Name = "name";
+    /// <summary>A folder (absolute path): the one DICOM study whose instances lie directly in it, if exactly one does.</summary>
+    public const string Folder = "folder";
 
     public override string ToString() => $"{Kind} '{Value}'";
 }
@@ -92,6 +94,15 @@ public sealed class StudyLinker(PatientPseudonym key)
 
     public bool Knows(string studyId) => _ids.Contains(studyId);
 
+    readonly Dictionary<string, HashSet<string>> _byFolder = new(StringComparer.Ordinal);
+
+    /// <summary>Records that <paramref name="studyId"/> has DICOM instances in <paramref name="folder"/> (this ingest only).</summary>
+    public void AddFolder(string folder, string studyId)
+    {
+        if (!_byFolder.TryGetValue(folder, out var set)) _byFolder[folder] = set = new(StringComparer.Ordinal);
+        set.Add(studyId);
+    }
+
     /// <summary>The study <paramref name="reference"/> names, or null; an accession shared by several studies is an error.</summary>
     public string? Resolve(StudyReference reference)
     {
@@ -103,6 +114,9 @@ public sealed class StudyLinker(PatientPseudonym key)
                 return ById(value);
             case StudyReference.Accession:
                 return ByAccession(value);
+            case StudyReference.Folder:
+                // A report dropped beside one study's DICOM files belongs to it; a folder of several studies names none.
+                return _byFolder.TryGetValue(value, out var inFolder) && inFolder.Count == 1 ? inFolder.First() : null;
             case StudyReference.Name:
                 // The whole name, then shorter prefixes cut at '_' ("S-12_report_p2" → "S-12_report", "S-12"): ids may hold '_'.
                 for (var name = value; ; )

@@ -29,7 +29,7 @@ public sealed record IngestError(string File, string Reason);
 /// <para>A folder without a manifest (docs/extraction.md, "Folder drop"): (1) each .txt/.md report starts a study named
 /// by its stem, joined by same-stem images and recordings; (2) every other scan (.pdf/.tif/.tiff, or a .png/.jpg whose
 /// name holds "report" or "scan") or recording is attached to the study its name <c>&lt;study_id or accession&gt;[_anything]</c>
-/// names, else the study its folder's name names; (3) when nothing resolves it starts a new study named by its
+/// names, else the study its folder's name names, else the one DICOM study whose files share its folder; (3) when nothing resolves it starts a new study named by its
 /// sub-folder (with that folder's images), or by its stem at the top of the ingested folder.</para>
 /// </summary>
 public static class StudyManifest
@@ -142,7 +142,7 @@ public static class StudyManifest
         {
             var dir = Path.GetDirectoryName(f)!;
             var stem = Path.GetFileNameWithoutExtension(f);
-            var references = new List<StudyReference> { new(StudyReference.Name, stem), new(StudyReference.Name, Path.GetFileName(dir)) };
+            var references = new List<StudyReference> { new(StudyReference.Name, stem), new(StudyReference.Name, Path.GetFileName(dir)), new(StudyReference.Folder, dir) };
             var inSubfolder = !string.Equals(dir, root, StringComparison.Ordinal);
             if (inSubfolder) studyFolders.Add(dir);
             attachments.Add(new StudyAttachment(f, IsAudio(f) ? AttachmentKind.Dictation : AttachmentKind.Report, references, f)

@@ -130,10 +130,15 @@ public class StudyLinkingTests
         Directory.CreateDirectory(tmp["dicom"]);
         var pdf = SyntheticScan.TextPdf([["FINDINGS: Comminuted calcaneal fracture with Bohler angle flattening."]]);
         File.WriteAllBytes(tmp["dicom/report.dcm"], EncapsulatedPdf(pdf, accession: "ACC-D1"));
+        // A PDF dropped beside one study's DICOM files belongs to that study (same ingest: one version with both reports).
+        File.WriteAllBytes(tmp["dicom/addendum.pdf"], SyntheticScan.TextPdf([["ADDENDUM: Subtalar joint involvement confirmed."]]));
         using var db = tmp.OpenDb();
         var r = db.Ingest([tmp["dicom"]]);
         Assert.Empty(r.Errors);
+        Assert.Equal(1, r.Inserted);
+        Assert.Single(db.Versions());
         var study = db.Studies().Single();
+        Assert.Contains("Subtalar joint", study.ReportText);
         Assert.NotNull(study.ReportPdf);
         Assert.Equal("application/pdf", study.Metadata["report_mime"]!.GetValue<string>());
         Assert.Contains("calcaneal fracture", study.ReportText);
