@@ -19,7 +19,7 @@ public static partial class Commands
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
           ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, scans, dictations, DICOM), manifests, DICOM files, zips, DICOMDIRs
-                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH]   speech engine for dictations
+                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE]   dictations
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)

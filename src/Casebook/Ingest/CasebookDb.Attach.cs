@@ -131,6 +131,31 @@ public sealed partial class CasebookDb
         return (found, updated, unchanged);
     }
 
+    /// <summary>
+    /// Dictations: points PocketSphinx at the configured domain LM. "auto" builds it from the database's own report text (and
+    /// this ingest's typed reports) only when something will be transcribed; the file is cached in DIR/cache/.
+    /// </summary>
+    void PrepareDictationLanguageModel(IngestOptions options, IReadOnlyList<StudyInput> inputs, SortedDictionary<string, List<StudyAttachment>> later)
+    {
+        var lm = options.DictationLanguageModel;
+        if (lm == null || options.SpeechToText.Engine != Extract.Audio.SpeechToTextOptions.PocketSphinx) return;
+        var settings = options.SpeechToText.PocketSphinxSettings;
+        if (lm != IngestOptions.AutoLanguageModel) { settings.DomainLanguageModel = lm; return; }
+        if (!inputs.Any(i => i.DictationPath != null) && !later.Values.Any(g => g.Any(a => a.Kind == AttachmentKind.Dictation))) return;
+        var texts = Studies(withSegments: false).Select(s => s.ReportText).Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!).ToList();
+        foreach (var i in inputs)
+            if (i.ReportText != null) texts.Add(i.ReportText);
+            else if (i.ReportPath != null && (i.ReportPath.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || i.ReportPath.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) && File.Exists(i.ReportPath))
+                texts.Add(File.ReadAllText(i.ReportPath));
+        if (texts.Count == 0) return; // nothing to learn from yet: the general LM alone
+        var vocabulary = Extract.Audio.DictationLanguageModel.ReadDictionaryWords(settings.Dictionary ?? Path.Combine(settings.ModelDirectory, "cmudict-en-us.dict"));
+        try
+        {
+            settings.DomainLanguageModel = Extract.Audio.DictationLanguageModel.BuildCached(texts, vocabulary, Path.Combine(Directory, "cache", "dictation-lm.arpa"));
+        }
+        catch (ArgumentException) { } // no in-vocabulary words: keep the general LM
+    }
+
     /// <summary>study_id, plain accession (manifest column) and keyed accession (DICOM) of every live study.</summary>
     List<(string Id, string? Accession, string? AccessionKey)> LiveStudyReferences()
     {

@@ -40,6 +40,7 @@ public sealed partial class CasebookDb
         options ??= new IngestOptions();
         // Linking: attachments join this ingest's studies where they can; the rest update studies after this ingest's commits.
         var (inputs, later) = PlanAttachments(discovered, attachments, options, errors);
+        PrepareDictationLanguageModel(options, inputs, later); // IngestOptions.DictationLanguageModel
         var pseudonym = PatientPseudonym.Load(Options.KeyFile);
         // DICOM ingest: per-instance problems go to errors; stored DICOM is de-identified or not stored at all.
         // Scanned reports and dictations: `using` disposes the speech engine the builder loads (once per ingest).

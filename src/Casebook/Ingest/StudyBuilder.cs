@@ -378,6 +378,14 @@ public sealed class IngestOptions
     /// <summary>Dictations: the speech-to-text engine (default: offline PocketSphinx), loaded once per ingest.</summary>
     public SpeechToTextOptions SpeechToText { get; set; } = new() { Engine = SpeechToTextOptions.PocketSphinx };
     /// <summary>
+    /// Dictations with PocketSphinx: null = the general English LM alone; "auto" = a trigram LM built from the database's
+    /// own report text (live studies plus this ingest's typed reports), interpolated with the general one (cached under
+    /// the database directory, rebuilt when the text changes); any other value = the path of an ARPA model to interpolate.
+    /// </summary>
+    public string? DictationLanguageModel { get; set; }
+    public const string AutoLanguageModel = "auto";
+
+    /// <summary>
     /// Linking: resolvers for study references the built-in rules (study_id, accession, file and folder names) do not
     /// know, asked in order (extension point for FHIR ImagingStudy/DiagnosticReport references).
     /// </summary>

@@ -47,6 +47,14 @@ public sealed class PocketSphinxOptions
     /// then decode the whole recording with the CMN estimate that pass left (0 = start from the model's cmninit).
     /// </summary>
     public double CmnWarmupSeconds { get; set; }
+    /// <summary>
+    /// Two passes: the voice activity detector first finds the utterances (front end only, no search), then each utterance
+    /// is decoded whole, so cepstral mean normalisation uses that utterance's own mean (batch CMN) instead of a running
+    /// estimate that starts from the model's average channel.
+    /// </summary>
+    public bool UtteranceBatchCmn { get; set; }
+    /// <summary>With <see cref="UtteranceBatchCmn"/>: audio kept before the detector's speech onset and after its end (seconds).</summary>
+    public double UtterancePadSeconds { get; set; } = 0.3;
     /// <summary>High-pass the audio at this frequency (Hz; 0 = off) before recognition, removing hum and rumble.</summary>
     public double HighPassHz { get; set; }
     /// <summary>Scale the recording so that its 99.9th-percentile absolute sample is at this level (0–1; 0 = off).</summary>
@@ -202,8 +210,68 @@ public sealed class PocketSphinxEngine : ISpeechToText
         return pcm;
     }
 
+    /// <summary>Speech stretches (sample ranges) by the library's voice activity detector, padded and merged; no search runs.</summary>
+    unsafe List<(int Start, int End)> FindUtterances(ReadOnlySpan<short> pcm, CancellationToken ct)
+    {
+        const int Chunk = 1024;
+        var ranges = new List<(int Start, int End)>();
+        int pad = (int)(Options.UtterancePadSeconds * AudioDecoder.TargetSampleRate);
+        Open();
+        try
+        {
+            PocketSphinxNative.ps_start_utt(_decoder);
+            int start = -1;
+            fixed (short* p = pcm)
+            {
+                for (int off = 0; off < pcm.Length; off += Chunk)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int n = Math.Min(Chunk, pcm.Length - off);
+                    // no_search = 1: only the front end (and its VAD) runs; frames pile up and are dropped with the decoder.
+                    if (PocketSphinxNative.ps_process_raw(_decoder, p + off, (nuint)n, 1, 0) < 0)
+                        throw new SpeechToTextException("PocketSphinx failed to process audio");
+                    bool speech = PocketSphinxNative.ps_get_in_speech(_decoder) != 0;
+                    // The detector reports speech some frames after it starts (vad_startspeech + prespeech): reach back.
+                    if (speech && start < 0) start = Math.Max(0, off - pad - 30 * AudioDecoder.TargetSampleRate / FrameRate);
+                    else if (!speech && start >= 0) { ranges.Add((start, Math.Min(pcm.Length, off + n + pad))); start = -1; }
+                }
+            }
+            if (start >= 0) ranges.Add((start, pcm.Length));
+        }
+        finally { Close(); }
+        var merged = new List<(int Start, int End)>();
+        foreach (var r in ranges)
+            if (merged.Count > 0 && r.Start <= merged[^1].End) merged[^1] = (merged[^1].Start, Math.Max(merged[^1].End, r.End));
+            else merged.Add(r);
+        return merged;
+    }
+
+    /// <summary><see cref="PocketSphinxOptions.UtteranceBatchCmn"/>: each detected utterance decoded whole (full_utt), batch CMN.</summary>
+    unsafe List<Word> DecodeUtterances(ReadOnlySpan<short> pcm, double offsetSeconds, CancellationToken ct)
+    {
+        var ranges = FindUtterances(pcm, ct);
+        var words = new List<Word>();
+        Open();
+        try
+        {
+            foreach (var (start, end) in ranges)
+            {
+                ct.ThrowIfCancellationRequested();
+                PocketSphinxNative.ps_start_utt(_decoder);
+                fixed (short* p = pcm[start..end])
+                    if (PocketSphinxNative.ps_process_raw(_decoder, p, (nuint)(end - start), 0, 1) < 0)
+                        throw new SpeechToTextException("PocketSphinx failed to process audio");
+                PocketSphinxNative.ps_end_utt(_decoder);
+                CollectUtterance(words, offsetSeconds + (double)start / AudioDecoder.TargetSampleRate);
+            }
+        }
+        finally { Close(); }
+        return words;
+    }
+
     unsafe List<Word> Decode(ReadOnlySpan<short> pcm, double offsetSeconds, CancellationToken ct)
     {
+        if (Options.UtteranceBatchCmn) return DecodeUtterances(pcm, offsetSeconds, ct);
         var words = new List<Word>();
         Open();
         try

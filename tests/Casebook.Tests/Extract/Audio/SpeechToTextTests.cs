@@ -180,3 +180,27 @@ public class IngestSpeechOptionTests
         Assert.Contains("huggingface.co", error.Reason);
     }
 }
+
+/// <summary>Dictations: the "auto" domain LM is built from the database's own report text when something is transcribed.</summary>
+public class DictationLanguageModelIngestTests
+{
+    [Fact]
+    public void Auto_dictation_lm_is_built_from_the_databases_reports_and_used_for_dictations()
+    {
+        using var tmp = new TempDirectory();
+        Directory.CreateDirectory(tmp["in"]);
+        File.WriteAllText(tmp["in/a.txt"], "FINDINGS: Fracture of the left wrist. IMPRESSION: Small left wrist fracture.");
+        var r = Casebook.Extract.ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", tmp["in/b.wav"], "small left wrist fracture"], TimeSpan.FromMinutes(1));
+        Assert.Equal(0, r.ExitCode);
+        File.WriteAllText(tmp["in/studies.csv"], "study_id,patient_id,modality,exam_date,report,images,dictation\nA,P,CR,2024-01-01,a.txt,,\nB,P,CR,2024-01-02,a.txt,,b.wav\n");
+        using var db = tmp.OpenDb();
+        var options = new Casebook.Ingest.IngestOptions { DictationLanguageModel = Casebook.Ingest.IngestOptions.AutoLanguageModel };
+        var result = db.Ingest([tmp["in"]], options);
+        Assert.Empty(result.Errors);
+        var arpa = Path.Combine(db.Directory, "cache", "dictation-lm.arpa");
+        Assert.True(File.Exists(arpa));
+        Assert.Equal(arpa, options.SpeechToText.PocketSphinxSettings.DomainLanguageModel);
+        Assert.Contains("wrist fracture", File.ReadAllText(arpa));
+        Assert.NotEmpty(db.GetStudy("B")!.Segments.Where(g => g.Kind == Casebook.Model.SegmentKind.DictationSegment));
+    }
+}
