@@ -169,7 +169,8 @@ public static class DocumentBenchmarks
         var configs = new List<(string Name, Func<ISpeechToText> Make)>
         {
             ("PocketSphinx stock (Debian model and LM, -lw 6.5, utterances cut at pauses as pocketsphinx_continuous)", () => new PocketSphinxEngine(new PocketSphinxOptions { Decoder = new() })),
-            ("PocketSphinx Casebook default (-lw 10)", () => new PocketSphinxEngine()),
+            ("PocketSphinx -lw 10 (the earlier default)", () => new PocketSphinxEngine(new PocketSphinxOptions { Decoder = new() { ["lw"] = "10" } })),
+            ("PocketSphinx Casebook default (-lw 10 -vad_postspeech 100)", () => new PocketSphinxEngine()),
             ("PocketSphinx default + domain LM (λ = 0.5)", () => new PocketSphinxEngine(new PocketSphinxOptions { DomainLanguageModel = arpa })),
         };
         var whisperModel = Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable);
@@ -224,34 +225,39 @@ public static class DocumentBenchmarks
         var heldOut = notes.Where(n => !dictatedNames.Contains(n.Name)).Select(n => n.Note).ToList();
         var clinic = DictationLanguageModel.BuildCached(heldOut.Concat(ReportCorpora.MtSamples(shared)), vocab, Path.Combine(work, "clinic-lm.arpa"));
 
+        // Every row starts from the Casebook default decoder (-lw 10 -vad_postspeech 100) unless it says otherwise.
         PocketSphinxOptions O(Action<PocketSphinxOptions>? set = null) { var o = new PocketSphinxOptions(); set?.Invoke(o); return o; }
+        PocketSphinxOptions L(Action<PocketSphinxOptions>? set = null) => O(o => { o.Decoder = new() { ["lw"] = "10" }; set?.Invoke(o); });
         var configs = new List<(string Name, string Description, PocketSphinxOptions Options)>
         {
             ("stock", "stock decoder (-lw 6.5), utterances cut at the VAD's pauses", O(o => o.Decoder = new())),
-            ("lw10", "-lw 10 (the previous default)", O()),
-            ("warm10", "-lw 10 + CMN primed on the first 10 s", O(o => o.CmnWarmupSeconds = 10)),
-            ("hp", "-lw 10 + high-pass 100 Hz", O(o => o.HighPassHz = 100)),
-            ("norm", "-lw 10 + level normalised (99.9th pct at 0.5)", O(o => o.NormalizeLevel = 0.5)),
-            ("dither", "-lw 10 + -dither yes", O(o => o.Decoder["dither"] = "yes")),
-            ("warm10hp", "-lw 10 + CMN primed + high-pass 100 Hz", O(o => { o.CmnWarmupSeconds = 10; o.HighPassHz = 100; })),
-            ("warm10norm", "-lw 10 + CMN primed + level normalised", O(o => { o.CmnWarmupSeconds = 10; o.NormalizeLevel = 0.5; })),
-            ("warm30", "-lw 10 + CMN primed on the first 30 s", O(o => o.CmnWarmupSeconds = 30)),
-            ("uttcmn", "-lw 10 + VAD utterances decoded whole (batch CMN per utterance)", O(o => o.UtteranceBatchCmn = true)),
-            ("uttcmnhp", "-lw 10 + VAD utterances, batch CMN + high-pass 100 Hz", O(o => { o.UtteranceBatchCmn = true; o.HighPassHz = 100; })),
-            ("uttcmn65", "-lw 6.5 + VAD utterances, batch CMN", O(o => { o.UtteranceBatchCmn = true; o.Decoder = new(); })),
-            ("uttcmnlw12", "-lw 12 + VAD utterances, batch CMN", O(o => { o.UtteranceBatchCmn = true; o.Decoder["lw"] = "12"; })),
-            ("post100", "-lw 10 + -vad_postspeech 100 (an utterance ends after 1.0 s of silence, not 0.5 s)", O(o => o.Decoder["vad_postspeech"] = "100")),
-            ("post150", "-lw 10 + -vad_postspeech 150", O(o => o.Decoder["vad_postspeech"] = "150")),
-            ("post200", "-lw 10 + -vad_postspeech 200", O(o => o.Decoder["vad_postspeech"] = "200")),
-            ("post100hp", "-lw 10 + -vad_postspeech 100 + high-pass 100 Hz", O(o => { o.Decoder["vad_postspeech"] = "100"; o.HighPassHz = 100; })),
-            ("post100clinic", "-lw 10 + -vad_postspeech 100 + clinic LM λ 0.5", O(o => { o.Decoder["vad_postspeech"] = "100"; o.DomainLanguageModel = clinic; })),
-            ("oneutt", "-lw 10, one utterance per recording (no VAD cuts)", O(o => o.EndUtteranceAtPauses = false)),
-            ("lw8warm", "-lw 8 + CMN primed", O(o => { o.Decoder["lw"] = "8"; o.CmnWarmupSeconds = 10; })),
-            ("lw12warm", "-lw 12 + CMN primed", O(o => { o.Decoder["lw"] = "12"; o.CmnWarmupSeconds = 10; })),
-            ("radlm", "-lw 10 + radiology LM (IU X-ray + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = radiology)),
-            ("cliniclm", "-lw 10 + clinic LM (38 held-out PriMock57 notes + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = clinic)),
-            ("warmclinic", "-lw 10 + CMN primed + clinic LM λ 0.5", O(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; })),
-            ("warmclinic3", "-lw 10 + CMN primed + clinic LM λ 0.3", O(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
+            ("lw10", "-lw 10 (the previous default)", O(o => o.Decoder = new() { ["lw"] = "10" })),
+            ("default", "-lw 10 -vad_postspeech 100 (Casebook default)", O()),
+            ("defaulthp", "default + high-pass 100 Hz", O(o => o.HighPassHz = 100)),
+            ("warm10", "-lw 10 + CMN primed on the first 10 s", L(o => o.CmnWarmupSeconds = 10)),
+            ("hp", "-lw 10 + high-pass 100 Hz", L(o => o.HighPassHz = 100)),
+            ("norm", "-lw 10 + level normalised (99.9th pct at 0.5)", L(o => o.NormalizeLevel = 0.5)),
+            ("dither", "-lw 10 + -dither yes", L(o => o.Decoder["dither"] = "yes")),
+            ("warm10hp", "-lw 10 + CMN primed + high-pass 100 Hz", L(o => { o.CmnWarmupSeconds = 10; o.HighPassHz = 100; })),
+            ("warm10norm", "-lw 10 + CMN primed + level normalised", L(o => { o.CmnWarmupSeconds = 10; o.NormalizeLevel = 0.5; })),
+            ("warm30", "-lw 10 + CMN primed on the first 30 s", L(o => o.CmnWarmupSeconds = 30)),
+            ("uttcmn", "-lw 10 + VAD utterances decoded whole (batch CMN per utterance)", L(o => o.UtteranceBatchCmn = true)),
+            ("uttcmnhp", "-lw 10 + VAD utterances, batch CMN + high-pass 100 Hz", L(o => { o.UtteranceBatchCmn = true; o.HighPassHz = 100; })),
+            ("uttcmn65", "-lw 6.5 + VAD utterances, batch CMN", L(o => { o.UtteranceBatchCmn = true; o.Decoder = new(); })),
+            ("uttcmnlw12", "-lw 12 + VAD utterances, batch CMN", L(o => { o.UtteranceBatchCmn = true; o.Decoder["lw"] = "12"; })),
+            ("post100", "-lw 10 + -vad_postspeech 100 (an utterance ends after 1.0 s of silence, not 0.5 s)", L(o => o.Decoder["vad_postspeech"] = "100")),
+            ("post150", "-lw 10 + -vad_postspeech 150", L(o => o.Decoder["vad_postspeech"] = "150")),
+            ("post200", "-lw 10 + -vad_postspeech 200", L(o => o.Decoder["vad_postspeech"] = "200")),
+            ("post100hp", "-lw 10 + -vad_postspeech 100 + high-pass 100 Hz", L(o => { o.Decoder["vad_postspeech"] = "100"; o.HighPassHz = 100; })),
+            ("post100clinic", "-lw 10 + -vad_postspeech 100 + clinic LM λ 0.5", L(o => { o.Decoder["vad_postspeech"] = "100"; o.DomainLanguageModel = clinic; })),
+            ("oneutt", "-lw 10, one utterance per recording (no VAD cuts)", L(o => o.EndUtteranceAtPauses = false)),
+            ("lw8warm", "-lw 8 + CMN primed", L(o => { o.Decoder["lw"] = "8"; o.CmnWarmupSeconds = 10; })),
+            ("lw12warm", "-lw 12 + CMN primed", L(o => { o.Decoder["lw"] = "12"; o.CmnWarmupSeconds = 10; })),
+            ("radlm", "default + radiology LM (IU X-ray + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = radiology)),
+            ("clinic3", "default + clinic LM λ 0.3", O(o => { o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
+            ("cliniclm", "default + clinic LM (38 held-out PriMock57 notes + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = clinic)),
+            ("warmclinic", "-lw 10 + CMN primed + clinic LM λ 0.5", L(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; })),
+            ("warmclinic3", "-lw 10 + CMN primed + clinic LM λ 0.3", L(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
         };
         var wanted = only?.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var sb = new StringBuilder();

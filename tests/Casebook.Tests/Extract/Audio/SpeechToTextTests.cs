@@ -204,3 +204,18 @@ public class DictationLanguageModelIngestTests
         Assert.NotEmpty(db.GetStudy("B")!.Segments.Where(g => g.Kind == Casebook.Model.SegmentKind.DictationSegment));
     }
 }
+
+/// <summary>The offline engine's floor on real speech (issue 4): WER ≤ 0.5 on jfk.wav with the default settings.</summary>
+public class PocketSphinxFloorTests
+{
+    [Fact]
+    public void Default_pocketsphinx_meets_the_word_error_floor_on_jfk()
+    {
+        var jfk = SharedData.Require("audio/jfk.wav");
+        using var engine = new PocketSphinxEngine();
+        var t = engine.Transcribe(AudioDecoder.Decode(jfk));
+        var wer = Casebook.Eval.RecognitionMetrics.WordErrorRate(
+            "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.", t.Text);
+        Assert.True(wer <= 0.5, $"WER {wer:0.000} on jfk.wav: \"{t.Text}\"");
+    }
+}
