@@ -233,6 +233,7 @@ public static class DocumentBenchmarks
             ("stock", "stock decoder (-lw 6.5), utterances cut at the VAD's pauses", O(o => o.Decoder = new())),
             ("lw10", "-lw 10 (the previous default)", O(o => o.Decoder = new() { ["lw"] = "10" })),
             ("default", "-lw 10 -vad_postspeech 100 (Casebook default)", O()),
+            ("vote3", "default + 3 frame-shifted passes, ROVER vote", O(o => o.FrameShiftVotes = 3)),
             ("defaulthp", "default + high-pass 100 Hz", O(o => o.HighPassHz = 100)),
             ("warm10", "-lw 10 + CMN primed on the first 10 s", L(o => o.CmnWarmupSeconds = 10)),
             ("hp", "-lw 10 + high-pass 100 Hz", L(o => o.HighPassHz = 100)),

@@ -26,8 +26,8 @@ public sealed partial class CasebookDb
         {
             foreach (var source in input.DicomStudy?.Series.SelectMany(s => s.Instances).Select(i => i.Source) ?? [])
                 if (!source.Contains(".zip!", StringComparison.OrdinalIgnoreCase)) linker.AddFolder(Path.GetDirectoryName(source)!, input.StudyId);
-            var dicomAccession = input.DicomStudy?.Series.SelectMany(s => s.Instances)
-                .Select(i => StudyBuilder.ReadDicomAccession(i.Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
+            var dicomAccession = input.DicomStudy?.Series.Where(s => s.Instances.Count > 0)
+                .Select(s => StudyBuilder.ReadDicomAccession(s.Instances[0].Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
             linker.AddStudy(input.StudyId, input.Extra.GetValueOrDefault("accession"), dicomAccession == null ? null : StudyLinker.AccessionKey(key, dicomAccession));
         }
 

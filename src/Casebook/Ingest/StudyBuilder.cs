@@ -230,7 +230,8 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
     IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> AddDicomReports(StudyRecord study, string studyId, IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> series, JsonArray sources)
     {
         var instances = series.SelectMany(s => s.Instances).ToList();
-        var accession = instances.Select(i => ReadDicomAccession(i.Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
+        // AccessionNumber is a study attribute: one header per series is enough (not one per slice).
+        var accession = series.Where(s => s.Instances.Count > 0).Select(s => ReadDicomAccession(s.Instances[0].Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
         if (accession != null) study.Metadata[StudyLinker.AccessionKeyField] = StudyLinker.AccessionKey(pseudonym, accession);
         var pdfs = instances.Where(i => i.SOPClassUID?.Trim() == EncapsulatedPdfSopClass).ToList();
         if (pdfs.Count == 0) return series;
