@@ -169,7 +169,8 @@ public static class DocumentBenchmarks
         var configs = new List<(string Name, Func<ISpeechToText> Make)>
         {
             ("PocketSphinx stock (Debian model and LM, -lw 6.5, utterances cut at pauses as pocketsphinx_continuous)", () => new PocketSphinxEngine(new PocketSphinxOptions { Decoder = new() })),
-            ("PocketSphinx Casebook default (-lw 10)", () => new PocketSphinxEngine()),
+            ("PocketSphinx -lw 10 (the earlier default)", () => new PocketSphinxEngine(new PocketSphinxOptions { Decoder = new() { ["lw"] = "10" } })),
+            ("PocketSphinx Casebook default (-lw 10 -vad_postspeech 100)", () => new PocketSphinxEngine()),
             ("PocketSphinx default + domain LM (λ = 0.5)", () => new PocketSphinxEngine(new PocketSphinxOptions { DomainLanguageModel = arpa })),
         };
         var whisperModel = Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable);
@@ -190,6 +191,97 @@ public static class DocumentBenchmarks
         }
         if (whisperModel == null || !File.Exists(whisperModel))
             sb.AppendLine($"| Whisper | not measured: no ggml model on this machine (set {SpeechToTextOptions.WhisperModelVariable}) | | |");
+        return sb.ToString();
+    }
+
+    // ---- ASR settings sweep ----
+
+    /// <summary>
+    /// Every PocketSphinx setting measured for the offline floor, on the same clips as <see cref="Asr"/>: jfk.wav and the
+    /// synthesised PriMock57 dictations. <paramref name="only"/> (comma-separated names) runs a subset.
+    /// </summary>
+    public static string AsrSweep(string shared, string work, string? only = null)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(work, "dictations")).FullName;
+        var notes = ReportCorpora.PriMockNotes(shared);
+        var dictated = notes.Where((_, i) => i % 3 == 1).Take(DictationCount).ToList();
+        var clips = new List<Clip>();
+        foreach (var (name, note) in dictated)
+        {
+            var text = ReportCorpora.Dictation(note, DictationWords);
+            var wav = Path.Combine(dir, name + ".wav");
+            if (!File.Exists(wav))
+            {
+                var r = ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", wav, text], TimeSpan.FromMinutes(1));
+                if (r.ExitCode != 0) throw new InvalidOperationException("espeak-ng failed: " + r.Stderr);
+            }
+            clips.Add(new Clip(name, wav, text));
+        }
+        var jfk = new Clip("jfk", Path.Combine(shared, "audio", "jfk.wav"), JfkReference);
+        var vocab = DictationLanguageModel.ReadDictionaryWords(Path.Combine(PocketSphinxOptions.DebianModelDirectory, "cmudict-en-us.dict"));
+        var radiology = DictationLanguageModel.BuildCached(ReportCorpora.IuXray(shared).Concat(ReportCorpora.MtSamples(shared)), vocab, Path.Combine(work, "dictation-lm.arpa"));
+        // The database's own notes, without the dictated ones: what a clinic's LM would be built from (no test text in it).
+        var dictatedNames = dictated.Select(d => d.Name).ToHashSet();
+        var heldOut = notes.Where(n => !dictatedNames.Contains(n.Name)).Select(n => n.Note).ToList();
+        var clinic = DictationLanguageModel.BuildCached(heldOut.Concat(ReportCorpora.MtSamples(shared)), vocab, Path.Combine(work, "clinic-lm.arpa"));
+
+        // Every row starts from the Casebook default decoder (-lw 10 -vad_postspeech 100) unless it says otherwise.
+        PocketSphinxOptions O(Action<PocketSphinxOptions>? set = null) { var o = new PocketSphinxOptions(); set?.Invoke(o); return o; }
+        PocketSphinxOptions L(Action<PocketSphinxOptions>? set = null) => O(o => { o.Decoder = new() { ["lw"] = "10" }; set?.Invoke(o); });
+        var configs = new List<(string Name, string Description, PocketSphinxOptions Options)>
+        {
+            ("stock", "stock decoder (-lw 6.5), utterances cut at the VAD's pauses", O(o => o.Decoder = new())),
+            ("lw10", "-lw 10 (the previous default)", O(o => o.Decoder = new() { ["lw"] = "10" })),
+            ("default", "-lw 10 -vad_postspeech 100 (Casebook default)", O()),
+            ("vote3", "default + 3 frame-shifted passes, ROVER vote", O(o => o.FrameShiftVotes = 3)),
+            ("defaulthp", "default + high-pass 100 Hz", O(o => o.HighPassHz = 100)),
+            ("warm10", "-lw 10 + CMN primed on the first 10 s", L(o => o.CmnWarmupSeconds = 10)),
+            ("hp", "-lw 10 + high-pass 100 Hz", L(o => o.HighPassHz = 100)),
+            ("norm", "-lw 10 + level normalised (99.9th pct at 0.5)", L(o => o.NormalizeLevel = 0.5)),
+            ("dither", "-lw 10 + -dither yes", L(o => o.Decoder["dither"] = "yes")),
+            ("warm10hp", "-lw 10 + CMN primed + high-pass 100 Hz", L(o => { o.CmnWarmupSeconds = 10; o.HighPassHz = 100; })),
+            ("warm10norm", "-lw 10 + CMN primed + level normalised", L(o => { o.CmnWarmupSeconds = 10; o.NormalizeLevel = 0.5; })),
+            ("warm30", "-lw 10 + CMN primed on the first 30 s", L(o => o.CmnWarmupSeconds = 30)),
+            ("uttcmn", "-lw 10 + VAD utterances decoded whole (batch CMN per utterance)", L(o => o.UtteranceBatchCmn = true)),
+            ("uttcmnhp", "-lw 10 + VAD utterances, batch CMN + high-pass 100 Hz", L(o => { o.UtteranceBatchCmn = true; o.HighPassHz = 100; })),
+            ("uttcmn65", "-lw 6.5 + VAD utterances, batch CMN", L(o => { o.UtteranceBatchCmn = true; o.Decoder = new(); })),
+            ("uttcmnlw12", "-lw 12 + VAD utterances, batch CMN", L(o => { o.UtteranceBatchCmn = true; o.Decoder["lw"] = "12"; })),
+            ("post100", "-lw 10 + -vad_postspeech 100 (an utterance ends after 1.0 s of silence, not 0.5 s)", L(o => o.Decoder["vad_postspeech"] = "100")),
+            ("post150", "-lw 10 + -vad_postspeech 150", L(o => o.Decoder["vad_postspeech"] = "150")),
+            ("post200", "-lw 10 + -vad_postspeech 200", L(o => o.Decoder["vad_postspeech"] = "200")),
+            ("post100hp", "-lw 10 + -vad_postspeech 100 + high-pass 100 Hz", L(o => { o.Decoder["vad_postspeech"] = "100"; o.HighPassHz = 100; })),
+            ("post100clinic", "-lw 10 + -vad_postspeech 100 + clinic LM λ 0.5", L(o => { o.Decoder["vad_postspeech"] = "100"; o.DomainLanguageModel = clinic; })),
+            ("oneutt", "-lw 10, one utterance per recording (no VAD cuts)", L(o => o.EndUtteranceAtPauses = false)),
+            ("lw8warm", "-lw 8 + CMN primed", L(o => { o.Decoder["lw"] = "8"; o.CmnWarmupSeconds = 10; })),
+            ("lw12warm", "-lw 12 + CMN primed", L(o => { o.Decoder["lw"] = "12"; o.CmnWarmupSeconds = 10; })),
+            ("radlm", "default + radiology LM (IU X-ray + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = radiology)),
+            ("clinic3", "default + clinic LM λ 0.3", O(o => { o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
+            ("cliniclm", "default + clinic LM (38 held-out PriMock57 notes + MTSamples), λ 0.5", O(o => o.DomainLanguageModel = clinic)),
+            ("warmclinic", "-lw 10 + CMN primed + clinic LM λ 0.5", L(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; })),
+            ("warmclinic3", "-lw 10 + CMN primed + clinic LM λ 0.3", L(o => { o.CmnWarmupSeconds = 10; o.DomainLanguageModel = clinic; o.DomainWeight = 0.3; })),
+        };
+        var wanted = only?.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var sb = new StringBuilder();
+        sb.AppendLine("| setting | jfk.wav WER | dictations WER | RTF (dictations) |");
+        sb.AppendLine("| --- | --- | --- | --- |");
+        var jfkAudio = AudioDecoder.Decode(jfk.Path);
+        var audios = clips.Select(c => AudioDecoder.Decode(c.Path)).ToList();
+        foreach (var (name, description, options) in configs)
+        {
+            if (wanted != null && !wanted.Contains(name)) continue;
+            using var engine = new PocketSphinxEngine(options);
+            var j = engine.Transcribe(jfkAudio);
+            long e = 0, n = 0; double audio = 0, proc = 0;
+            for (int i = 0; i < clips.Count; i++)
+            {
+                var t = engine.Transcribe(audios[i]);
+                var (ce, cn) = RecognitionMetrics.WordErrors(clips[i].Reference, t.Text);
+                e += ce; n += cn; audio += t.DurationSeconds; proc += t.ProcessingSeconds;
+            }
+            var line = $"| {description} (`{name}`) | {RecognitionMetrics.WordErrorRate(jfk.Reference, j.Text):0.000} | {(double)e / n:0.000} | {proc / audio:0.00} |";
+            Console.Error.WriteLine(line + "   jfk: " + j.Text);
+            sb.AppendLine(line);
+        }
         return sb.ToString();
     }
 

@@ -24,6 +24,7 @@ foreach (var suite in suites)
         "dicom-pixels" => DicomPixelBenchmarks.Run(shared),
         "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
         "documents" => DocumentBenchmarks.Run(shared, work),
+        "asr-sweep" => DocumentBenchmarks.AsrSweep(shared, work, Environment.GetEnvironmentVariable("ASR_ONLY")),
         _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, all)"),
     };
     Console.Out.WriteLine(section);

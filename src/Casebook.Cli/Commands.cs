@@ -18,7 +18,8 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, DICOM), manifests, DICOM files, zips, DICOMDIRs
+          ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, scans, dictations, DICOM), manifests, DICOM files, zips, DICOMDIRs
+                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE]   dictations
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)
@@ -91,6 +92,7 @@ public static partial class Commands
         var json = a.Flag("json");
         var options = new IngestOptions { Message = a.Get("message") };
         if (a.Long("batch") is { } b) options.BatchSize = (int)b;
+        ExtractCommands.ApplyIngestSpeechOptions(a, options); // --asr-engine, --whisper-model
         a.EnsureAllUsed();
         var bar = new ProgressBar();
         var result = db.Ingest(a.Positional, options, bar);

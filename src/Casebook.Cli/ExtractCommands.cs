@@ -103,6 +103,34 @@ public static class ExtractCommands
         return 0;
     }
 
+    /// <summary>
+    /// <c>ingest --asr-engine pocketsphinx|whisper [--whisper-model PATH] [--asr-lm auto|none|FILE.arpa]</c>: the engine that
+    /// transcribes dictations, and PocketSphinx's domain LM (auto = built from the database's report text). Whisper
+    /// without a model fails here, before anything is ingested, and says where to download one.
+    /// </summary>
+    public static void ApplyIngestSpeechOptions(Args a, Ingest.IngestOptions options)
+    {
+        var engine = (a.Get("asr-engine") ?? SpeechToTextOptions.PocketSphinx).ToLowerInvariant();
+        var model = a.Get("whisper-model");
+        if (engine is not (SpeechToTextOptions.PocketSphinx or SpeechToTextOptions.Whisper))
+            throw new UsageException($"--asr-engine must be pocketsphinx or whisper, not '{engine}'");
+        if (engine == SpeechToTextOptions.PocketSphinx && model != null) throw new UsageException("--whisper-model applies to --asr-engine whisper only");
+        options.SpeechToText.Engine = engine;
+        if (a.Get("asr-lm") is { } lm)
+        {
+            if (engine != SpeechToTextOptions.PocketSphinx) throw new UsageException("--asr-lm applies to --asr-engine pocketsphinx only");
+            if (lm != "none" && lm != Ingest.IngestOptions.AutoLanguageModel && !File.Exists(lm)) throw new UsageException($"--asr-lm: no such file '{lm}' (use auto, none or an ARPA file)");
+            options.DictationLanguageModel = lm == "none" ? null : lm;
+        }
+        if (engine != SpeechToTextOptions.Whisper) return;
+        model ??= Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable);
+        if (string.IsNullOrWhiteSpace(model))
+            throw new UsageException($"--asr-engine whisper needs a model file and none was given: {WhisperEngine.ModelHelp}".Replace("--model PATH", "--whisper-model PATH"));
+        if (!File.Exists(model))
+            throw new UsageException($"--whisper-model: no such file '{model}': {WhisperEngine.ModelHelp}".Replace("--model PATH", "--whisper-model PATH"));
+        options.SpeechToText.WhisperModelPath = model;
+    }
+
     static string Single(Args a, string verb)
     {
         if (a.Positional.Count != 1) throw new UsageException($"{verb} takes exactly one FILE");

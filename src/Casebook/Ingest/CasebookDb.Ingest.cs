@@ -22,17 +22,25 @@ public sealed partial class CasebookDb
     public IngestResult Ingest(IEnumerable<string> paths, IngestOptions? options = null, IProgress<Progress>? progress = null)
     {
         var errors = new List<IngestError>();
-        var inputs = StudyManifest.Discover(paths, errors, PatientPseudonym.Load(Options.KeyFile)); // the key remaps DICOM UIDs
-        return Ingest(inputs, errors, options, progress);
+        var attachments = new List<StudyAttachment>();
+        var inputs = StudyManifest.Discover(paths, errors, PatientPseudonym.Load(Options.KeyFile), attachments); // the key remaps DICOM UIDs
+        return Ingest(inputs, attachments, errors, options, progress);
     }
 
     /// <summary>Ingests studies described in code (inline report text or file paths).</summary>
     public IngestResult Ingest(IReadOnlyList<StudyInput> inputs, IngestOptions? options = null, IProgress<Progress>? progress = null) =>
-        Ingest(inputs, new List<IngestError>(), options, progress);
+        Ingest(inputs, [], new List<IngestError>(), options, progress);
 
-    IngestResult Ingest(IReadOnlyList<StudyInput> inputs, List<IngestError> errors, IngestOptions? options, IProgress<Progress>? progress)
+    /// <summary>Ingests studies and attaches documents and recordings to studies they name (in <paramref name="inputs"/> or the database).</summary>
+    public IngestResult Ingest(IReadOnlyList<StudyInput> inputs, IReadOnlyList<StudyAttachment> attachments, IngestOptions? options = null, IProgress<Progress>? progress = null) =>
+        Ingest(inputs, attachments, new List<IngestError>(), options, progress);
+
+    IngestResult Ingest(IReadOnlyList<StudyInput> discovered, IReadOnlyList<StudyAttachment> attachments, List<IngestError> errors, IngestOptions? options, IProgress<Progress>? progress)
     {
         options ??= new IngestOptions();
+        // Linking: attachments join this ingest's studies where they can; the rest update studies after this ingest's commits.
+        var (inputs, later) = PlanAttachments(discovered, attachments, options, errors);
+        PrepareDictationLanguageModel(options, inputs, later); // IngestOptions.DictationLanguageModel
         var pseudonym = PatientPseudonym.Load(Options.KeyFile);
         // DICOM ingest: per-instance problems go to errors; stored DICOM is de-identified or not stored at all.
         // Scanned reports and dictations: `using` disposes the speech engine the builder loads (once per ingest).
@@ -66,7 +74,8 @@ public sealed partial class CasebookDb
             if (result.Version is { } v) versions.Add(v);
             inserted += result.Inserted; updated += result.Updated; unchanged += result.Unchanged;
         }
-        return new IngestResult(inputs.Count, inserted, updated, unchanged, versions, errors);
+        var attachedTo = AttachToStudies(builder, later, options, errors, versions, progress);
+        return new IngestResult(inputs.Count + attachedTo.Found, inserted, updated + attachedTo.Updated, unchanged + attachedTo.Unchanged, versions, errors);
     }
 
     Dictionary<string, string> LiveContentHashes()

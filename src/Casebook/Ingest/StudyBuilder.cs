@@ -43,48 +43,15 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             // Scanned reports: a PDF/TIFF/PNG/JPEG report is kept as report_pdf and its extracted text (text layer or
             // OCR) becomes report_text; paragraphs then carry the 1-based page that holds their first character.
             ExtractedDocument? document = input.ReportText == null && IsDocumentReport(input.ReportPath!) ? ExtractDocument(study, input.ReportPath!) : null;
-            study.ReportText = input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!);
+            AddReport(study, input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!), document, input.ReportPath == null ? null : Path.GetFileName(input.ReportPath));
             if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
-            var paragraphs = ReportSegmenter.Segment(study.ReportText);
-            for (var i = 0; i < paragraphs.Count; i++)
-            {
-                var p = paragraphs[i];
-                study.Segments.Add(new SegmentRecord
-                {
-                    SegmentId = $"{input.StudyId}/{SegmentKind.ReportParagraph}/{i}",
-                    Kind = SegmentKind.ReportParagraph,
-                    Text = p.Text,
-                    Source = new SourceLocation
-                    {
-                        File = input.ReportPath == null ? null : Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd,
-                        Page = document?.PageAt(p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
-                    },
-                });
-            }
-            study.SparseTerms = SparseTerms.Compute(study.ReportText);
         }
         // Dictations: the recording is kept as dictation_audio and each transcript segment becomes a dictation_segment
         // with its time span (embedded and BM25-indexed like report paragraphs).
         if (input.DictationPath != null)
         {
-            var transcript = Transcribe(study, input.DictationPath);
+            AddDictation(study, input.DictationPath);
             sources.Add(Path.GetFileName(input.DictationPath));
-            var n = 0;
-            foreach (var seg in transcript.Segments)
-            {
-                var text = seg.Text.Trim();
-                if (text.Length == 0) continue;
-                study.Segments.Add(new SegmentRecord
-                {
-                    SegmentId = $"{input.StudyId}/{SegmentKind.DictationSegment}/{n++}",
-                    Kind = SegmentKind.DictationSegment,
-                    Text = text,
-                    Source = new SourceLocation { File = Path.GetFileName(input.DictationPath), TimeStart = seg.Start, TimeEnd = seg.End },
-                });
-            }
-            // Sparse terms cover the dictation too (report text first, when there is one).
-            if (transcript.Text.Length > 0)
-                study.SparseTerms = SparseTerms.Compute(study.ReportText == null ? transcript.Text : study.ReportText + "\n\n" + transcript.Text);
         }
         // DICOM ingest: a DICOM-discovered study, or DICOM files/folders/zips named in a manifest's images column.
         var dicomPaths = input.DicomStudy != null ? input.ImagePaths.ToList() : input.ImagePaths.Where(IsDicomPath).ToList();
@@ -109,6 +76,8 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         if (dicomPaths.Count > 0)
         {
             var series = input.DicomStudy?.Series ?? ReadDicomSeries(dicomPaths);
+            // Linking: Encapsulated PDFs become the report (not slices); the AccessionNumber is kept as a keyed hash.
+            series = AddDicomReports(study, input.StudyId, series, sources);
             var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
@@ -116,9 +85,192 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
+        UpdateSparseTerms(study);
         study.Metadata["source_files"] = sources;
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
+    }
+
+    /// <summary>
+    /// Appends report text (typed, text layer or OCR) and its paragraphs: offsets point into the study's whole report_text,
+    /// so a report attached to a study that already has one follows it after a blank line.
+    /// </summary>
+    void AddReport(StudyRecord study, string text, ExtractedDocument? document, string? fileName)
+    {
+        var offset = 0;
+        if (study.ReportText is { Length: > 0 } before) { offset = before.Length + 2; study.ReportText = before + "\n\n" + text; }
+        else study.ReportText = text;
+        var first = NextIndex(study, SegmentKind.ReportParagraph);
+        var paragraphs = ReportSegmenter.Segment(text);
+        for (var i = 0; i < paragraphs.Count; i++)
+        {
+            var p = paragraphs[i];
+            study.Segments.Add(new SegmentRecord
+            {
+                SegmentId = $"{study.StudyId}/{SegmentKind.ReportParagraph}/{first + i}",
+                Kind = SegmentKind.ReportParagraph,
+                Text = p.Text,
+                Source = new SourceLocation
+                {
+                    File = fileName, Section = p.Section, CharStart = p.CharStart + offset, CharEnd = p.CharEnd + offset,
+                    Page = document?.PageAt(p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
+                },
+            });
+        }
+    }
+
+    /// <summary>Dictations: transcribes and appends one dictation_segment per transcript segment (numbered after any earlier ones).</summary>
+    void AddDictation(StudyRecord study, string path)
+    {
+        var transcript = Transcribe(study, path);
+        var n = NextIndex(study, SegmentKind.DictationSegment);
+        foreach (var seg in transcript.Segments)
+        {
+            var text = seg.Text.Trim();
+            if (text.Length == 0) continue;
+            study.Segments.Add(new SegmentRecord
+            {
+                SegmentId = $"{study.StudyId}/{SegmentKind.DictationSegment}/{n++}",
+                Kind = SegmentKind.DictationSegment,
+                Text = text,
+                Source = new SourceLocation { File = Path.GetFileName(path), TimeStart = seg.Start, TimeEnd = seg.End },
+            });
+        }
+    }
+
+    void AddImage(StudyRecord study, string path)
+    {
+        var bytes = ReadBinary(path, options.MaxImageBytes);
+        var mime = ImageMime(bytes) ?? throw new IngestFileException(path, $"{path}: not a PNG or JPEG image");
+        var blob = blobs.Put(bytes);
+        if (study.DicomImage == null) { study.DicomImage = blob; study.DicomMime = mime; }
+        study.Segments.Add(new SegmentRecord
+        {
+            SegmentId = $"{study.StudyId}/{SegmentKind.ImageSlice}/{NextIndex(study, SegmentKind.ImageSlice)}",
+            Kind = SegmentKind.ImageSlice, Blob = blob, BlobMime = mime,
+            Source = new SourceLocation { File = Path.GetFileName(path), Frame = 0 },
+        });
+    }
+
+    /// <summary>The next free number for "STUDY/KIND/N" segment ids.</summary>
+    static int NextIndex(StudyRecord study, string kind)
+    {
+        var n = study.Segments.Count(g => g.Kind == kind);
+        var ids = study.Segments.Select(g => g.SegmentId).ToHashSet(StringComparer.Ordinal);
+        while (ids.Contains($"{study.StudyId}/{kind}/{n}")) n++;
+        return n;
+    }
+
+    /// <summary>Sparse terms over the report and the dictations (report first), as BM25 sees the study.</summary>
+    static void UpdateSparseTerms(StudyRecord study)
+    {
+        var dictation = string.Join(" ", study.Segments.Where(g => g.Kind == SegmentKind.DictationSegment && g.Text != null).Select(g => g.Text!.Trim()));
+        var text = dictation.Length == 0 ? study.ReportText : study.ReportText == null ? dictation : study.ReportText + "\n\n" + dictation;
+        if (text != null) study.SparseTerms = SparseTerms.Compute(text);
+    }
+
+    /// <summary>Metadata key listing what was attached to a study after it was first built (file, kind, sha256).</summary>
+    public const string AttachmentsField = "attachments";
+
+    /// <summary>
+    /// Linking: adds attached reports, dictations and images to a study read back from the database (its images, vectors and
+    /// earlier segments are kept). A file whose bytes the study already holds is skipped, so re-running an ingest changes
+    /// nothing. Returns whether anything was added; a file that cannot be read is reported and the others still attach.
+    /// </summary>
+    public bool Attach(StudyRecord study, IEnumerable<StudyAttachment> attachments, List<IngestError> errors)
+    {
+        var attached = study.Metadata[AttachmentsField] as JsonArray ?? new JsonArray();
+        var known = attached.OfType<JsonObject>().Select(o => o["sha256"]?.GetValue<string>()).Where(h => h != null)
+            .Concat([study.ReportPdf?.Sha256, study.DictationAudio?.Sha256]).Concat(study.Segments.Select(g => g.Blob?.Sha256))
+            .Where(h => h != null).ToHashSet(StringComparer.Ordinal);
+        var sources = study.Metadata["source_files"] as JsonArray ?? new JsonArray();
+        var changed = false;
+        foreach (var a in attachments)
+        {
+            try
+            {
+                if (!File.Exists(a.File)) throw new IngestFileException(a.File, $"{a.File}: file not found");
+                var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(a.File)));
+                if (!known.Add(sha)) continue;
+                switch (a.Kind)
+                {
+                    case AttachmentKind.Report:
+                        var document = IsDocumentReport(a.File) ? ExtractDocument(study, a.File) : null;
+                        AddReport(study, document?.FullText ?? ReadReport(a.File), document, Path.GetFileName(a.File));
+                        break;
+                    case AttachmentKind.Dictation: AddDictation(study, a.File); break;
+                    case AttachmentKind.Image: AddImage(study, a.File); break;
+                }
+                attached.Add(new JsonObject { ["file"] = Path.GetFileName(a.File), ["kind"] = a.Kind.ToString().ToLowerInvariant(), ["sha256"] = sha });
+                sources.Add(Path.GetFileName(a.File));
+                changed = true;
+            }
+            catch (IngestFileException e) { errors.Add(new IngestError(e.File, e.Message)); }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                errors.Add(new IngestError(a.File, e.Message));
+            }
+        }
+        if (!changed) return false;
+        study.Metadata[AttachmentsField] = attached.DeepClone();
+        study.Metadata["source_files"] = sources.DeepClone();
+        UpdateSparseTerms(study);
+        return true;
+    }
+
+    /// <summary>DICOM SOP class of an Encapsulated PDF (PS3.4 Annex B.5; the document sits in (0042,0011), PS3.3 A.45).</summary>
+    public const string EncapsulatedPdfSopClass = "1.2.840.10008.5.1.4.1.1.104.1";
+    static readonly Casebook.Extract.Dicom.DicomTag EncapsulatedDocument = new(0x00420011), AccessionNumber = new(0x00080050);
+
+    /// <summary>
+    /// Linking, DICOM side: the first Encapsulated PDF of the study becomes its report_pdf (text layer or OCR; appended when
+    /// the row gave a report too) and the study's AccessionNumber is kept as a keyed hash (<see cref="StudyLinker.AccessionKeyField"/>).
+    /// Returns the series without the PDF instances, for the slicer.
+    /// </summary>
+    IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> AddDicomReports(StudyRecord study, string studyId, IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> series, JsonArray sources)
+    {
+        var instances = series.SelectMany(s => s.Instances).ToList();
+        // AccessionNumber is a study attribute: one header per series is enough (not one per slice).
+        var accession = series.Where(s => s.Instances.Count > 0).Select(s => ReadDicomAccession(s.Instances[0].Source, options.Dicom.MaxInstanceBytes)).FirstOrDefault(a => a != null);
+        if (accession != null) study.Metadata[StudyLinker.AccessionKeyField] = StudyLinker.AccessionKey(pseudonym, accession);
+        var pdfs = instances.Where(i => i.SOPClassUID?.Trim() == EncapsulatedPdfSopClass).ToList();
+        if (pdfs.Count == 0) return series;
+        var pdf = pdfs[0];
+        var tmp = Path.Combine(Path.GetTempPath(), $"casebook-{Guid.NewGuid():N}.pdf");
+        try
+        {
+            byte[] bytes;
+            try
+            {
+                using var f = Casebook.Extract.Dicom.DicomFile.Open(Dicom.DicomDiscovery.ReadBytes(pdf.Source, options.Documents.MaxFileBytes));
+                var value = f.Dataset.Find(EncapsulatedDocument)?.RawValue ?? throw new InvalidDataException("no Encapsulated Document (0042,0011)");
+                // PS3.3 C.24.2: the value is padded to even length with one NUL after %%EOF; PDF readers ignore trailing bytes.
+                bytes = value.ToArray();
+            }
+            catch (Exception e) when (e is Casebook.Extract.Dicom.DicomParseException or InvalidDataException or IOException)
+            {
+                throw new IngestFileException(pdf.Source, $"{pdf.Source}: Encapsulated PDF could not be read: {e.Message}", e);
+            }
+            File.WriteAllBytes(tmp, bytes);
+            var document = ExtractDocument(study, tmp);
+            AddReport(study, document.FullText, document, Path.GetFileName(pdf.Source));
+            sources.Add(Path.GetFileName(pdf.Source));
+            if (pdfs.Count > 1) Errors.Add(new IngestError(pdfs[1].Source, $"study '{studyId}' holds {pdfs.Count} Encapsulated PDFs; only the first is its report"));
+        }
+        finally { File.Delete(tmp); }
+        var kept = series.Select(s => s with { Instances = s.Instances.Where(i => !pdfs.Contains(i)).ToList() }).Where(s => s.Instances.Count > 0).ToList();
+        return kept;
+    }
+
+    /// <summary>AccessionNumber (0008,0050) of a DICOM instance, or null when absent or unreadable.</summary>
+    public static string? ReadDicomAccession(string source, long maxBytes)
+    {
+        try
+        {
+            using var f = Dicom.DicomDiscovery.OpenHeader(source, maxBytes);
+            return f.Dataset.GetString(AccessionNumber)?.Trim() is { Length: > 0 } a ? a : null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or Casebook.Extract.Dicom.DicomParseException or UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>Scanned reports: a report file that is a PDF or image scan (by extension, or by content for misnamed files).</summary>
@@ -226,6 +378,19 @@ public sealed class IngestOptions
     public DocumentExtractionOptions Documents { get; set; } = new();
     /// <summary>Dictations: the speech-to-text engine (default: offline PocketSphinx), loaded once per ingest.</summary>
     public SpeechToTextOptions SpeechToText { get; set; } = new() { Engine = SpeechToTextOptions.PocketSphinx };
+    /// <summary>
+    /// Dictations with PocketSphinx: null = the general English LM alone; "auto" = a trigram LM built from the database's
+    /// own report text (live studies plus this ingest's typed reports), interpolated with the general one (cached under
+    /// the database directory, rebuilt when the text changes); any other value = the path of an ARPA model to interpolate.
+    /// </summary>
+    public string? DictationLanguageModel { get; set; }
+    public const string AutoLanguageModel = "auto";
+
+    /// <summary>
+    /// Linking: resolvers for study references the built-in rules (study_id, accession, file and folder names) do not
+    /// know, asked in order (extension point for FHIR ImagingStudy/DiagnosticReport references).
+    /// </summary>
+    public List<IStudyReferenceResolver> StudyResolvers { get; } = new();
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>

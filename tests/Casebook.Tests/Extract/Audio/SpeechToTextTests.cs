@@ -118,3 +118,104 @@ public sealed class SpeechToTextTests(AudioFixture audio)
         Assert.Equal("", o.ToString());
     }
 }
+
+/// <summary><c>ingest --asr-engine / --whisper-model</c>: the engine for dictations is chosen on the command line.</summary>
+public class IngestSpeechOptionTests
+{
+    static Casebook.Ingest.IngestOptions Parse(params string[] args)
+    {
+        var a = new Casebook.Cli.Args(args, new HashSet<string>());
+        var options = new Casebook.Ingest.IngestOptions();
+        Casebook.Cli.ExtractCommands.ApplyIngestSpeechOptions(a, options);
+        a.EnsureAllUsed();
+        return options;
+    }
+
+    [Fact]
+    public void Ingest_picks_the_speech_engine_and_refuses_whisper_without_a_model_saying_where_to_get_one()
+    {
+        Assert.Equal(SpeechToTextOptions.PocketSphinx, Parse().SpeechToText.Engine);
+        Assert.Equal(SpeechToTextOptions.PocketSphinx, Parse("--asr-engine", "pocketsphinx").SpeechToText.Engine);
+        using var tmp = new TempDirectory();
+        File.WriteAllBytes(tmp["model.bin"], new byte[4096]);
+        var whisper = Parse("--asr-engine", "whisper", "--whisper-model", tmp["model.bin"]).SpeechToText;
+        Assert.Equal(SpeechToTextOptions.Whisper, whisper.Engine);
+        Assert.Equal(tmp["model.bin"], whisper.WhisperModelPath);
+
+        if (Environment.GetEnvironmentVariable(SpeechToTextOptions.WhisperModelVariable) == null)
+        {
+            var none = Assert.Throws<Casebook.Cli.UsageException>(() => Parse("--asr-engine", "whisper"));
+            Assert.Contains("huggingface.co", none.Message);
+            Assert.Contains("--whisper-model", none.Message);
+        }
+        var missing = Assert.Throws<Casebook.Cli.UsageException>(() => Parse("--asr-engine", "whisper", "--whisper-model", "/no/such/ggml.bin"));
+        Assert.Contains("/no/such/ggml.bin", missing.Message);
+        Assert.Throws<Casebook.Cli.UsageException>(() => Parse("--asr-engine", "kaldi"));
+        Assert.Throws<Casebook.Cli.UsageException>(() => Parse("--whisper-model", tmp["model.bin"]));
+    }
+
+    [Fact]
+    public void Ingest_with_whisper_and_a_broken_model_reports_the_dictation_and_keeps_the_rest()
+    {
+        using var tmp = new TempDirectory();
+        Directory.CreateDirectory(tmp["in"]);
+        File.WriteAllText(tmp["in/a.txt"], "FINDINGS: Normal heart size.");
+        File.WriteAllBytes(tmp["in/model.bin"], new byte[4096]); // not a ggml model
+        var wav = new short[16000];
+        using (var w = new BinaryWriter(File.Create(tmp["in/d.wav"])))
+        {
+            w.Write("RIFF"u8); w.Write(36 + wav.Length * 2); w.Write("WAVEfmt "u8); w.Write(16); w.Write((short)1); w.Write((short)1);
+            w.Write(16000); w.Write(32000); w.Write((short)2); w.Write((short)16); w.Write("data"u8); w.Write(wav.Length * 2);
+            foreach (var s in wav) w.Write(s);
+        }
+        File.WriteAllText(tmp["in/studies.csv"], "study_id,patient_id,modality,exam_date,report,images,dictation\nA,P,CR,2024-01-01,a.txt,,\nB,P,CR,2024-01-02,a.txt,,d.wav\n");
+        using var db = tmp.OpenDb();
+        var options = new Casebook.Ingest.IngestOptions();
+        options.SpeechToText.Engine = SpeechToTextOptions.Whisper;
+        options.SpeechToText.WhisperModelPath = tmp["in/model.bin"];
+        var r = db.Ingest([tmp["in"]], options);
+        Assert.Equal(1, r.Inserted);
+        var error = Assert.Single(r.Errors);
+        Assert.EndsWith("d.wav", error.File);
+        Assert.Contains("huggingface.co", error.Reason);
+    }
+}
+
+/// <summary>Dictations: the "auto" domain LM is built from the database's own report text when something is transcribed.</summary>
+public class DictationLanguageModelIngestTests
+{
+    [Fact]
+    public void Auto_dictation_lm_is_built_from_the_databases_reports_and_used_for_dictations()
+    {
+        using var tmp = new TempDirectory();
+        Directory.CreateDirectory(tmp["in"]);
+        File.WriteAllText(tmp["in/a.txt"], "FINDINGS: Fracture of the left wrist. IMPRESSION: Small left wrist fracture.");
+        var r = Casebook.Extract.ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", tmp["in/b.wav"], "small left wrist fracture"], TimeSpan.FromMinutes(1));
+        Assert.Equal(0, r.ExitCode);
+        File.WriteAllText(tmp["in/studies.csv"], "study_id,patient_id,modality,exam_date,report,images,dictation\nA,P,CR,2024-01-01,a.txt,,\nB,P,CR,2024-01-02,a.txt,,b.wav\n");
+        using var db = tmp.OpenDb();
+        var options = new Casebook.Ingest.IngestOptions { DictationLanguageModel = Casebook.Ingest.IngestOptions.AutoLanguageModel };
+        var result = db.Ingest([tmp["in"]], options);
+        Assert.Empty(result.Errors);
+        var arpa = Path.Combine(db.Directory, "cache", "dictation-lm.arpa");
+        Assert.True(File.Exists(arpa));
+        Assert.Equal(arpa, options.SpeechToText.PocketSphinxSettings.DomainLanguageModel);
+        Assert.Contains("wrist fracture", File.ReadAllText(arpa));
+        Assert.NotEmpty(db.GetStudy("B")!.Segments.Where(g => g.Kind == Casebook.Model.SegmentKind.DictationSegment));
+    }
+}
+
+/// <summary>The offline engine's floor on real speech (issue 4): WER ≤ 0.5 on jfk.wav with the default settings.</summary>
+public class PocketSphinxFloorTests
+{
+    [Fact]
+    public void Default_pocketsphinx_meets_the_word_error_floor_on_jfk()
+    {
+        var jfk = SharedData.Require("audio/jfk.wav");
+        using var engine = new PocketSphinxEngine();
+        var t = engine.Transcribe(AudioDecoder.Decode(jfk));
+        var wer = Casebook.Eval.RecognitionMetrics.WordErrorRate(
+            "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.", t.Text);
+        Assert.True(wer <= 0.5, $"WER {wer:0.000} on jfk.wav: \"{t.Text}\"");
+    }
+}
