@@ -116,6 +116,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
+        Casebook.Extract.Clinical.StudyAnnotation.Annotate(study); // clinical NLP: findings, regions, risk factors, codes (Extract/Clinical)
         study.Metadata["source_files"] = sources;
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
