@@ -36,8 +36,12 @@ public sealed class ClinicalAnalyzer(IPhiDetector? phi = null, ConceptLexicon? c
         for (int s = 0; s < sentences.Count; s++)
         {
             var span = sentences[s];
-            var tokens = ClinicalTokenizer.Tokenize(text, span.Start, span.End);
-            var found = _concepts.Match(text, tokens, 0, tokens.Count);
+            // Triggers see the headings before the sentence; concepts are the sentence's own.
+            var context = WithHeadings(text, sentences, s, followingToo: false);
+            var tokens = ClinicalTokenizer.Tokenize(text, context.Start, span.End);
+            int own = tokens.FindIndex(t => t.Start >= span.Start);
+            if (own < 0) continue;
+            var found = _concepts.Match(text, tokens, own, tokens.Count);
             if (found.Count == 0) continue;
             var inConcept = new bool[tokens.Count];
             foreach (var (a, b, _) in found) for (int k = a; k < b; k++) inConcept[k] = true;
@@ -62,7 +66,9 @@ public sealed class ClinicalAnalyzer(IPhiDetector? phi = null, ConceptLexicon? c
     public Assertion Assert(string sentence, string target)
     {
         var (cs, ce) = Locate(sentence, target);
-        var span = SentenceSplitter.Split(sentence).FirstOrDefault(s => s.Start <= cs && cs < s.End, new SentenceSpan(0, sentence.Length));
+        var spans = SentenceSplitter.Split(sentence);
+        int at = spans.FindIndex(s => s.Start <= cs && cs < s.End);
+        var span = at < 0 ? new SentenceSpan(0, sentence.Length) : WithHeadings(sentence, spans, at, followingToo: true);
         if (ce <= cs) span = new SentenceSpan(Math.Min(span.Start, cs), Math.Max(span.End, cs));
         var tokens = ClinicalTokenizer.Tokenize(sentence, span.Start, span.End);
         int ts = tokens.FindIndex(t => t.End > cs), te = tokens.FindLastIndex(t => t.Start < ce) + 1;
@@ -71,6 +77,19 @@ public sealed class ClinicalAnalyzer(IPhiDetector? phi = null, ConceptLexicon? c
         int a = ts, b = te;
         var triggers = ConTextAssertion.FindTriggers(tokens, 0, tokens.Count, k => k >= a && k < b, _triggers);
         return ConTextAssertion.Assess(tokens, 0, tokens.Count, a, b, triggers);
+    }
+
+    /// <summary>
+    /// The sentence at <paramref name="at"/> joined with the heading spans before it ("PAST MEDICAL HISTORY:" sets the
+    /// context of what follows, as ConText's section-heading triggers do) and, when the sentence is itself a heading
+    /// and <paramref name="followingToo"/>, with the span after it ("ESTIMATED BLOOD LOSS: None.").
+    /// </summary>
+    static SentenceSpan WithHeadings(string text, List<SentenceSpan> spans, int at, bool followingToo)
+    {
+        int first = at, last = at;
+        while (first > 0 && text[spans[first - 1].End - 1] == ':') first--;
+        if (followingToo) while (last + 1 < spans.Count && text[spans[last].End - 1] == ':') last++;
+        return new SentenceSpan(spans[first].Start, spans[last].End);
     }
 
     /// <summary>Character span of <paramref name="target"/> in <paramref name="text"/>; (n, n) at the end when absent.</summary>

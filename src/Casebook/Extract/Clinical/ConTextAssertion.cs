@@ -30,11 +30,21 @@ public static class ConTextAssertion
             if (tokens[i].IsPunctuation || (blocked != null && blocked(i))) { i++; continue; }
             var len = lexicon.Trie.LongestAt(to - i, k => tokens[i + k].IsPunctuation || (blocked != null && blocked(i + k)) ? null : tokens[i + k].Norm, 0, out var values);
             if (len == 0) { i++; continue; }
-            matches.Add(new TriggerMatch(i, i + len, values[0]));
+            var phrase = values[0];
+            // "5/7 hx of", "3-day history of": a duration before "history" dates the current complaint, not a past one.
+            if (i > from && IsDuration(tokens[i - 1].Norm) && phrase.Actions.Any(a => a.Feature == AssertionFeatures.Historical))
+                phrase = DurationPseudo;
+            matches.Add(new TriggerMatch(i, i + len, phrase));
             i += len;
         }
         return matches;
     }
+
+    static readonly ContextPhrase DurationPseudo = new("(duration) history") { IsPseudo = true };
+
+    static bool IsDuration(string w) =>
+        w is "day" or "days" or "week" or "weeks" or "month" or "months" or "year" or "years" or "hour" or "hours" or "minute"
+        || (w.Length >= 3 && w.IndexOf('/') is > 0 and var slash && slash < w.Length - 1 && w.All(c => char.IsDigit(c) || c == '/'));
 
     /// <summary>The features of the concept at tokens [conceptStart, conceptEnd) of a sentence spanning tokens [from, to).</summary>
     public static Assertion Assess(IReadOnlyList<ClinicalToken> tokens, int from, int to, int conceptStart, int conceptEnd, List<TriggerMatch> triggers)
@@ -50,6 +60,7 @@ public static class ConTextAssertion
                 {
                     if (a.Window > 0 && Words(tokens, m.End, conceptStart) > a.Window) continue;
                     if (Terminated(tokens, triggers, m.End, conceptStart, a.Feature)) continue;
+                    if (Countered(tokens, triggers, m.End, conceptStart, a.Feature)) continue;
                     features |= a.Feature;
                 }
                 else if (m.Start >= conceptEnd && a.Direction != TriggerDirection.Forward)
@@ -74,6 +85,22 @@ public static class ConTextAssertion
         int n = 0;
         for (int i = from; i < to; i++) if (tokens[i].IsWord) n++;
         return n;
+    }
+
+    /// <summary>
+    /// Negation and uncertainty end each other's forward scope: in "No fever, possible pneumonia" the pneumonia is
+    /// possible, not denied, and in "Possible effusion, without consolidation" the consolidation is denied, not possible.
+    /// A trigger right after the first one modifies it instead ("not suspicious for": still negated).
+    /// </summary>
+    static bool Countered(IReadOnlyList<ClinicalToken> tokens, List<TriggerMatch> triggers, int from, int to, AssertionFeatures feature)
+    {
+        var opposite = feature switch { AssertionFeatures.Negated => AssertionFeatures.Uncertain, AssertionFeatures.Uncertain => AssertionFeatures.Negated, _ => AssertionFeatures.None };
+        if (opposite == AssertionFeatures.None) return false;
+        foreach (var t in triggers)
+            if (t.Start >= from && t.End <= to && !t.Phrase.IsPseudo && Words(tokens, from, t.Start) > 0
+                && t.Phrase.Actions.Any(a => a.Feature == opposite && a.Direction != TriggerDirection.Backward))
+                return true;
+        return false;
     }
 
     /// <summary>A termination term for <paramref name="feature"/>, or a clause-ending mark, lies in tokens [from, to).</summary>
