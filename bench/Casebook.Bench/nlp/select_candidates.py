@@ -8,7 +8,16 @@ mentions are all present. Labels were then added by hand, reading each sentence 
 """
 import csv, json, os, random, re, sys
 
+# usage: select_candidates.py SHARED_DATA [SEED] [EXCLUDE.tsv] [SCALE]  (the development set: seed 20261125; the
+# held-out set: seed 7, excluding the development set's records, scale 0.4)
 shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'data')
+seed = int(sys.argv[2]) if len(sys.argv) > 2 else 20261125
+exclude = set()
+if len(sys.argv) > 3:
+    for line in open(sys.argv[3]):
+        f = line.rstrip('\n').split('\t')
+        if len(f) > 2 and not line.startswith('#'): exclude.add((f[0], f[1]))
+scale = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 text_dir = os.path.join(shared, 'text')
 TARGETS = ['pneumothorax', 'pleural effusion', 'effusion', 'consolidation', 'pneumonia', 'edema', 'cardiomegaly', 'atelectasis',
            'nodule', 'mass', 'fracture', 'opacity', 'opacities', 'infiltrate', 'granuloma', 'emphysema', 'scoliosis',
@@ -45,14 +54,15 @@ def records():
         if name.endswith('.json'):
             yield 'primock57', name[:-5], 'note', json.load(open(os.path.join(notes, name)))['note']
 
-rng = random.Random(20261125)
+rng = random.Random(seed)
+QUOTA = {k: round(v * scale) for k, v in QUOTA.items()}
 pools = {k: [] for k in QUOTA}
 for source, record, field, text in records():
     for s, e in sentences(text):
         sent = text[s:e]
         low = sent.lower()
         found = [t for t in TARGETS if re.search(r'\b' + re.escape(t) + r'\b', low)]
-        if not found or 'xxxx' in low: continue
+        if not found or 'xxxx' in low or (source, record) in exclude: continue
         target = rng.choice(found)
         kind = next((k for k, rx in CUES.items() if re.search(rx, low)), 'plain')
         pools[kind].append((source, record, field, s, e, target))
