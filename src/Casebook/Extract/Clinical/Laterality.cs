@@ -8,7 +8,7 @@ namespace Casebook.Extract.Clinical;
 public static class Laterality
 {
     public const string Left = "left", Right = "right", Bilateral = "bilateral";
-    const int WordsBefore = 4, WordsAfter = 4;
+    const int WordsBefore = 4, WordsAfter = 6;
 
     public static string? Of(IReadOnlyList<ClinicalToken> tokens, int from, int to, int conceptStart, int conceptEnd)
     {

@@ -96,7 +96,8 @@ public static class SentenceSplitter
         if (word.Equals("no", StringComparison.OrdinalIgnoreCase) || word.Equals("nos", StringComparison.OrdinalIgnoreCase))
             return dot + 2 < text.Length && char.IsDigit(text[dot + 1] == ' ' ? text[dot + 2] : text[dot + 1]);
         if (Abbreviations.Contains(word)) return true;
-        if (word.Length == 1 && char.IsLetter(word[0]) && char.IsUpper(word[0])) return true; // initial: "J. Smith"
+        // An initial ("J. Smith"), unless it is a unit after a number ("38.5 C.").
+        if (word.Length == 1 && char.IsLetter(word[0]) && char.IsUpper(word[0])) return !(s >= 2 && text[s - 1] == ' ' && char.IsDigit(text[s - 2]));
         return word.Contains('.') && word.Replace(".", "").Length <= 5 && !word.Any(char.IsDigit); // "b.i.d", "p.r.n", "u.s"
     }
 
