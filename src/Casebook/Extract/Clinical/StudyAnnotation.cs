@@ -11,17 +11,22 @@ namespace Casebook.Extract.Clinical;
 /// <item><c>pathology_findings</c>, <c>anatomical_regions</c>, <c>risk_factors</c>: one JSON object per concept and
 ///   assertion (term, category, codes, negated/uncertain/historical/hypothetical, experiencer, laterality, affirmed,
 ///   confidence) with every mention as evidence (segment id, start/end offsets in the segment text, text);</item>
-/// <item><c>clinical_codes</c>: <c>ICD10:</c> codes of affirmed, current, patient findings and risk factors only. A
+/// <item><c>clinical_codes</c>: <c>ICD10:</c> codes of affirmed, current, patient findings and risk factors only (a
+///   risk factor may be historical: "history of diabetes" is one). A
 ///   negated, ruled-out, possible, historical, hypothetical or family member's mention keeps its codes in its object
 ///   with <c>"confirmed": false</c>, never in <c>clinical_codes</c>;</item>
 /// <item><c>sparse_terms</c>: <c>concept:TERM</c> and <c>icd10:CODE</c> keys (weight 1) for the affirmed ones.</item>
 /// </list>
-/// Codes already on the study (FHIR-given SNOMED, LOINC, ICD) are kept.
+/// Codes and list elements already on the study (FHIR-given SNOMED, LOINC, ICD; objects without <c>"source": "text"</c>)
+/// are kept; calling it again replaces only what it wrote before.
 /// </summary>
 public static class StudyAnnotation
 {
     /// <summary>Confidence of an exact match of a lexicon form; short abbreviations and hedged mentions get less.</summary>
     const double ExactConfidence = 0.9, AbbreviationConfidence = 0.75, UncertainFactor = 0.6;
+
+    /// <summary>The <c>source</c> of objects this annotation writes (so a second call replaces them, and other producers' objects stay).</summary>
+    public const string TextSource = "text";
 
     public static void Annotate(StudyRecord study, ClinicalAnalyzer? analyzer = null)
     {
@@ -34,6 +39,8 @@ public static class StudyAnnotation
             foreach (var m in analyzer.Analyze(segment.Text).Concepts)
             {
                 var a = m.Assertion;
+                // A risk factor the patient has had ("history of diabetes", "former smoker") still is one; a finding must be current.
+                bool affirmed = a.IsAffirmedCurrentPatient || (m.Category == ConceptCategory.RiskFactor && !a.Negated && !a.Uncertain && !a.Hypothetical && !a.OtherExperiencer);
                 var key = $"{m.Category}|{m.Term}|{a.Negated}|{a.Uncertain}|{a.Historical}|{a.Hypothetical}|{a.Experiencer}|{m.Laterality}";
                 if (!groups.TryGetValue(key, out var node))
                 {
@@ -46,10 +53,11 @@ public static class StudyAnnotation
                         ["negated"] = a.Negated, ["uncertain"] = a.Uncertain, ["historical"] = a.Historical, ["hypothetical"] = a.Hypothetical,
                         ["experiencer"] = a.Experiencer,
                         ["laterality"] = m.Laterality,
-                        ["affirmed"] = a.IsAffirmedCurrentPatient,
-                        ["confirmed"] = a.IsAffirmedCurrentPatient && m.Codes.Count > 0,
+                        ["affirmed"] = affirmed,
+                        ["confirmed"] = affirmed && m.Codes.Count > 0,
                         ["confidence"] = Math.Round(confidence, 2),
                         ["evidence"] = new JsonArray(),
+                        ["source"] = TextSource,
                     };
                     if (m.Concept.Snomed != null) node["snomed"] = m.Concept.Snomed;
                     groups[key] = node;
@@ -58,9 +66,13 @@ public static class StudyAnnotation
                 node["evidence"]!.AsArray().Add(new JsonObject { ["segment"] = segment.SegmentId, ["start"] = m.Start, ["end"] = m.End, ["text"] = m.Text });
             }
         }
-        study.PathologyFindings = new JsonArray(order.Where(o => o.Category == ConceptCategory.Finding).Select(o => (JsonNode)o.Node).ToArray());
-        study.AnatomicalRegions = new JsonArray(order.Where(o => o.Category == ConceptCategory.Anatomy).Select(o => (JsonNode)o.Node).ToArray());
-        study.RiskFactors = new JsonArray(order.Where(o => o.Category == ConceptCategory.RiskFactor).Select(o => (JsonNode)o.Node).ToArray());
+        // Elements from elsewhere (FHIR Conditions, manifest columns) are kept; earlier text-derived ones are replaced.
+        JsonArray Merge(JsonArray existing, string category) => new(existing
+            .Where(e => !(e is JsonObject o && o["source"]?.GetValue<string>() == TextSource)).Select(e => e?.DeepClone())
+            .Concat(order.Where(o => o.Category == category).Select(o => (JsonNode?)o.Node)).ToArray());
+        study.PathologyFindings = Merge(study.PathologyFindings, ConceptCategory.Finding);
+        study.AnatomicalRegions = Merge(study.AnatomicalRegions, ConceptCategory.Anatomy);
+        study.RiskFactors = Merge(study.RiskFactors, ConceptCategory.RiskFactor);
         foreach (var (category, node) in order)
         {
             if (category == ConceptCategory.Anatomy || node["affirmed"]!.GetValue<bool>() == false) continue;

@@ -93,6 +93,9 @@ public class ClinicalIngestSearchTests(ClinicalIngestSearchFixture fx) : IClassF
     {
         var s = Db.GetStudy("HISTORY")!;
         Assert.True(Finding(s.RiskFactors, "diabetes")["historical"]!.GetValue<bool>());
+        Assert.True(Finding(s.RiskFactors, "diabetes")["affirmed"]!.GetValue<bool>()); // a past risk factor still counts
+        Assert.Contains("ICD10:E11.9", s.ClinicalCodes);
+        Assert.Contains(s.RiskFactors.OfType<JsonObject>(), o => o["term"]!.GetValue<string>() == "smoking");
         Assert.Equal("other", Finding(s.PathologyFindings, "breast cancer")["experiencer"]!.GetValue<string>());
         Assert.DoesNotContain("ICD10:C50.919", s.ClinicalCodes); // the mother's cancer is not the patient's diagnosis
         Assert.Contains("ICD10:J18.9", s.ClinicalCodes); // pneumonia, affirmed and current
