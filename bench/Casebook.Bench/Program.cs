@@ -25,7 +25,8 @@ foreach (var suite in suites)
         "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
         "documents" => DocumentBenchmarks.Run(shared, work),
         "nlp" => NlpBenchmarks.Run(shared),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, nlp, all)"),
+        "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, nlp, nlp-ir, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

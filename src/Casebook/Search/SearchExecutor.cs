@@ -65,7 +65,7 @@ internal static class SearchExecutor
                 : db.ImageEmbedder.Embed([q.ImageBytes])[0];
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
         }
-        if (q.Text != null) lists = AssertionRanking.DemoteDenials(c, q.Text, lists);
+        if (q.Text != null && q.AssertionAwareValue) lists = AssertionRanking.DemoteDenials(c, q.Text, lists);
         var hits = Fuse(c, lists, q);
         if (!string.IsNullOrEmpty(snippetMatch)) hits = AddSnippets(c, snippetMatch, hits);
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);
