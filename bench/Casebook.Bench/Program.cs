@@ -25,7 +25,9 @@ foreach (var suite in suites)
         "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
         "documents" => DocumentBenchmarks.Run(shared, work),
         "asr-sweep" => DocumentBenchmarks.AsrSweep(shared, work, Environment.GetEnvironmentVariable("ASR_ONLY")),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, all)"),
+        "nlp" => NlpBenchmarks.Run(shared),
+        "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

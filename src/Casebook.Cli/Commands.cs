@@ -34,6 +34,8 @@ public static partial class Commands
           embed [TEXT...] [--image FILE]   print embedding vectors as JSON lines (stdin lines when no TEXT)
           ocr FILE [--json]            text of a scanned report (PDF text layer, else Tesseract OCR)
           transcribe FILE [--engine whisper|pocketsphinx] [--model PATH] [--json]   transcript of a dictation
+          nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
+          codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
@@ -50,7 +52,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "transcribe" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -68,6 +70,8 @@ public static partial class Commands
             "dicom" => DicomCommands.Run(rest),
             "ocr" => ExtractCommands.Ocr(rest),
             "transcribe" => ExtractCommands.Transcribe(rest),
+            "nlp" => NlpCommands.Run(rest),
+            "codes" => NlpCommands.Codes(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }

@@ -86,6 +86,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         UpdateSparseTerms(study);
+        Casebook.Extract.Clinical.StudyAnnotation.Annotate(study); // clinical NLP: findings, regions, risk factors, codes (Extract/Clinical)
         study.Metadata["source_files"] = sources;
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
@@ -215,6 +216,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         study.Metadata[AttachmentsField] = attached.DeepClone();
         study.Metadata["source_files"] = sources.DeepClone();
         UpdateSparseTerms(study);
+        Casebook.Extract.Clinical.StudyAnnotation.Annotate(study); // attached text gets the same clinical annotation
         return true;
     }
 

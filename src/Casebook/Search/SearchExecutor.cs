@@ -17,13 +17,16 @@ namespace Casebook.Search;
 /// </summary>
 internal static class SearchExecutor
 {
-    sealed record Ranked(long RowId, double Score);
+    internal sealed record Ranked(long RowId, double Score);
 
     /// <summary>
     /// One ranked list. Segment lists rank studies by their best segment; a list with <see cref="Studies"/> ranks
     /// studies directly (document-level BM25) and its segments only supply the matches shown.
     /// </summary>
-    sealed record RankedList(List<Ranked> Segments, double Weight, List<(string StudyId, double Score)>? Studies = null);
+    internal sealed record RankedList(List<Ranked> Segments, double Weight, List<(string StudyId, double Score)>? Studies = null)
+    {
+        public bool IsImage { get; init; }
+    }
 
     public static SearchResult Run(CasebookDb db, SearchQuery q)
     {
@@ -60,8 +63,9 @@ internal static class SearchExecutor
             var vector = Casebook.Ingest.Dicom.DicomSliceRendering.LooksLikeDicom(q.ImageBytes) && db.ImageEmbedder is OnnxImageEmbedder onnx
                 ? onnx.EmbedPixels(Casebook.Ingest.Dicom.DicomSliceRendering.RenderQuery(q.ImageBytes))
                 : db.ImageEmbedder.Embed([q.ImageBytes])[0];
-            lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight));
+            lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
         }
+        if (q.Text != null && q.AssertionAwareValue) lists = AssertionRanking.DemoteDenials(c, q.Text, lists);
         var hits = Fuse(c, lists, q);
         if (!string.IsNullOrEmpty(snippetMatch)) hits = AddSnippets(c, snippetMatch, hits);
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);

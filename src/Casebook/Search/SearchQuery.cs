@@ -34,6 +34,7 @@ public sealed class SearchQuery
     internal int RrfK { get; private set; } = 60;
     internal int SegmentsPerStudy { get; private set; } = 3;
     internal bool ExpandQuery { get; private set; } = true;
+    internal bool AssertionAwareValue { get; private set; } = true;
     // Light by default: the benchmark queries (no abbreviations) lose 0.3–0.7 nDCG@10 to synonym noise at 0.2, more at 0.5.
     internal double ExpansionWeight { get; private set; } = 0.2;
     // Dense pseudo-relevance feedback is on by default: +1.6 nDCG@10 dense, +0.4 hybrid on NFCorpus dev (docs/benchmarks.md).
@@ -59,6 +60,9 @@ public sealed class SearchQuery
     public SearchQuery Fusion(double bm25 = 1.0, double dense = 1.0, double image = 1.0, int k = 60) { Bm25Weight = bm25; DenseWeight = dense; ImageWeight = image; RrfK = k; return this; }
     /// <summary>Medical abbreviation/synonym expansion of keyword queries (on by default).</summary>
     public SearchQuery Expansion(bool on, double weight = 0.2) { ExpandQuery = on; ExpansionWeight = weight; return this; }
+    /// <summary>Clinical NLP: demote segments that deny the query's finding in dense and segment lists (default on; keyword
+    /// matching of negated mentions is decided at index time, see docs/clinical-nlp.md).</summary>
+    public SearchQuery AssertionAware(bool on = true) { AssertionAwareValue = on; return this; }
     /// <summary>
     /// Dense pseudo-relevance feedback (Rocchio): the query vector moves toward the mean of its <paramref name="docs"/>
     /// best segments (weight <paramref name="weight"/>) and the dense search runs again. Off when docs = 0.

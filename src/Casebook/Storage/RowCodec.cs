@@ -138,7 +138,8 @@ internal static class RowCodec
             sp["@im"].Value = (object?)g.ImageModel ?? DBNull.Value;
             seg.ExecuteNonQuery();
         }
-        var documentText = string.Join("\n\n", s.Segments.Where(g => g.Text != null).Select(g => g.Text));
+        // Negated findings are indexed as marked tokens, so keyword search does not match reports that deny them.
+        var documentText = Casebook.Extract.Clinical.StudyAnnotation.MatchText(s);
         if (documentText.Length > 0)
         {
             using var doc = c.CreateCommand();

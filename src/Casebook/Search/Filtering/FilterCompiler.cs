@@ -168,14 +168,19 @@ public static class FilterCompiler
                 Sql.Append("EXISTS (SELECT 1 FROM json_each(").Append(f.SqlExpression).Append(") AS j WHERE ");
                 if (f.IsCode)
                 {
-                    // "ICD10:J90" matches 'ICD10:J90' and the bare code 'J90'.
-                    Sql.Append("j.value = ").Append(p).Append(" COLLATE NOCASE OR substr(j.value, instr(j.value, ':') + 1) = ").Append(p).Append(" COLLATE NOCASE)");
+                    // "ICD10:J90" matches 'ICD10:J90' and the bare code 'J90'. ICD-10 is a hierarchy: 'E11' also matches E11.9
+                    // and 'E11.6' matches E11.65 (prefix up to a dot, or within the part after the dot).
+                    var code = "upper(substr(j.value, instr(j.value, ':') + 1))";
+                    Sql.Append("j.value = ").Append(p).Append(" COLLATE NOCASE OR ").Append(code).Append(" = upper(").Append(p).Append(")")
+                       .Append(" OR (upper(j.value) LIKE 'ICD10:%' AND (substr(").Append(code).Append(", 1, length(").Append(p).Append(") + 1) = upper(").Append(p).Append(") || '.'")
+                       .Append(" OR (instr(").Append(p).Append(", '.') > 0 AND substr(").Append(code).Append(", 1, length(").Append(p).Append(")) = upper(").Append(p).Append(")))))");
                 }
                 else
                 {
-                    // Elements are strings, or objects carrying a name; negated object findings do not count.
-                    Sql.Append("instr(lower(CASE WHEN j.type = 'object' THEN coalesce(json_extract(j.value, '$.name'), json_extract(j.value, '$.text'), json_extract(j.value, '$.label'), json_extract(j.value, '$.code')) ELSE j.value END), lower(")
-                       .Append(p).Append(")) > 0 AND NOT (j.type = 'object' AND coalesce(json_extract(j.value, '$.negated'), 0) = 1))");
+                    // Elements are strings, or objects carrying a term (clinical NLP) or name. Only affirmed findings count:
+                    // negated objects, and NLP objects marked not affirmed (possible, historical, hypothetical, a relative's).
+                    Sql.Append("instr(lower(CASE WHEN j.type = 'object' THEN coalesce(json_extract(j.value, '$.term'), json_extract(j.value, '$.name'), json_extract(j.value, '$.text'), json_extract(j.value, '$.label'), json_extract(j.value, '$.code')) ELSE j.value END), lower(")
+                       .Append(p).Append(")) > 0 AND NOT (j.type = 'object' AND (coalesce(json_extract(j.value, '$.negated'), 0) = 1 OR coalesce(json_extract(j.value, '$.affirmed'), 1) = 0)))");
                 }
                 return;
             }

@@ -28,7 +28,8 @@ public sealed class MedicalQueryExpansion : QueryExpansion
     sealed record Entry(string Source, Sense[] Senses, bool Ambiguous, bool RequiresCapitals, float Weight);
 
     // (abbreviation, long forms; ambiguous ones list cue words per sense after '|', separated by ',')
-    static readonly (string Abbreviation, string[] Senses)[] Abbreviations =
+    // Shared with Extract/Clinical (ClinicalAbbreviations), so text analysis and query expansion read one table.
+    internal static readonly (string Abbreviation, string[] Senses)[] Abbreviations =
     [
         ("cxr", ["chest x-ray", "chest radiograph"]), ("ct", ["computed tomography"]), ("cta", ["ct angiography"]),
         ("mri", ["magnetic resonance imaging"]), ("us", ["ultrasound"]), ("xr", ["x-ray", "radiograph"]),
