@@ -38,12 +38,15 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             ExamDate = input.ExamDate,
         };
         var sources = new JsonArray();
+        var phi = Casebook.Extract.Clinical.Phi.StudyTextDeidentification.For(options.TextDeidentification, pseudonym, input.Issuer, input.PatientId); // PHI out of text before it is stored
         if (input.ReportPath != null || input.ReportText != null)
         {
             // Scanned reports: a PDF/TIFF/PNG/JPEG report is kept as report_pdf and its extracted text (text layer or
             // OCR) becomes report_text; paragraphs then carry the 1-based page that holds their first character.
             ExtractedDocument? document = input.ReportText == null && IsDocumentReport(input.ReportPath!) ? ExtractDocument(study, input.ReportPath!) : null;
-            study.ReportText = input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!);
+            var reportText = input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!);
+            var deid = phi?.Apply(reportText);
+            study.ReportText = deid?.Text ?? reportText;
             if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
             var paragraphs = ReportSegmenter.Segment(study.ReportText);
             for (var i = 0; i < paragraphs.Count; i++)
@@ -57,7 +60,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                     Source = new SourceLocation
                     {
                         File = input.ReportPath == null ? null : Path.GetFileName(input.ReportPath), Section = p.Section, CharStart = p.CharStart, CharEnd = p.CharEnd,
-                        Page = document?.PageAt(p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
+                        Page = document?.PageAt(deid?.OriginalOffset(p.CharStart) ?? p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
                     },
                 });
             }
@@ -68,6 +71,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         if (input.DictationPath != null)
         {
             var transcript = Transcribe(study, input.DictationPath);
+            if (phi != null) transcript = phi.Apply(transcript);
             sources.Add(Path.GetFileName(input.DictationPath));
             var n = 0;
             foreach (var seg in transcript.Segments)
@@ -117,6 +121,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         }
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         study.Metadata["source_files"] = sources;
+        phi?.WriteMetadata(study.Metadata);
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
     }
@@ -226,6 +231,8 @@ public sealed class IngestOptions
     public DocumentExtractionOptions Documents { get; set; } = new();
     /// <summary>Dictations: the speech-to-text engine (default: offline PocketSphinx), loaded once per ingest.</summary>
     public SpeechToTextOptions SpeechToText { get; set; } = new() { Engine = SpeechToTextOptions.PocketSphinx };
+    /// <summary>Text de-identification of report, OCR and transcript text before it is stored (Extract/Clinical/Phi); null = off.</summary>
+    public Casebook.Extract.Clinical.Phi.TextDeidOptions? TextDeidentification { get; set; } = new();
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>
