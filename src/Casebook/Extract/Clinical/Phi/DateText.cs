@@ -40,11 +40,11 @@ public static partial class DateText
     private static partial Regex Compact();
 
     // Month/day only after a temporal cue: "on 3/14", "since 12/2", "DOB 3/4".
-    [GeneratedRegex(@"\b(?:on|since|from|until|till|thru|through|by|dated?|DOB|seen|admitted|discharged|before|after|as\s+of|starting|effective|last|next|between|and)\s*:?\s+(?<v>(?<a>[01]?\d)/(?<b>[0-3]?\d))(?![\d/]|\.\d)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:on|since|from|until|till|thru|through|by|dated?|DOB|seen|admitted|discharged|before|after|as\s+of|starting|effective|last|next|between)\s*:?\s+(?<v>(?<a>[01]?\d)/(?<b>[0-3]?\d))(?![\d/]|\.\d)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CuedMonthDay();
 
     // Day-of-month after a temporal cue: "on the 14th", "since the 3rd of March".
-    [GeneratedRegex(@"\b(?:on|since|until|till|by|from|before|after|through|of|starting|dated)\s+(?<v>the\s+(?<d>[0-3]?\d)(?<ord>st|nd|rd|th)\b(?:\s+of\s+" + M + @")?)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?:on|since|until|till|by|before|after|starting|dated)\s+(?<v>the\s+(?<d>[0-3]?\d)(?<ord>st|nd|rd|th)\b(?:\s+of\s+" + M + @"|(?!\s+(?:of\s+)?[a-z])))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CuedDayOfMonth();
 
     // A month on its own after a temporal cue: "in March", "since last December" (full names, capitalised).

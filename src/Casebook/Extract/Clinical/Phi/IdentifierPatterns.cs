@@ -12,11 +12,11 @@ public static partial class IdentifierPatterns
 {
     // The value after a label: starts with a letter or digit, holds at least one digit, may hold '-', '/', '.' or a UDI's parentheses.
     const string Value = @"(?<v>\(?[A-Za-z0-9][A-Za-z0-9()\-/.]*[0-9][A-Za-z0-9()\-]*|[0-9])";
-    const string Sep = @"[\s:#.=\-]*(?:(?:is|was|number|no\.?|num|#|ID)[\s:#.=\-]*)*";
+    const string Sep = @"[\s:#.=\-]*(?:(?:(?:is|was|number|no\.?|num|ID)(?![A-Za-z0-9])|#)[\s:#.=\-]*)*";
 
     static readonly (string Type, Regex Label)[] Labels =
     [
-        (PhiType.Vehicle, Lbl(@"(?:licen[cs]e|registration|tag)\s+plates?|plates?\s*(?:number|no\.?|#)|VIN|vehicle\s+identification(?:\s+number)?|vehicle\s+(?:ID|number|reg(?:istration)?)")),
+        (PhiType.Vehicle, Lbl(@"(?:licen[cs]e|registration|tag|vehicle|car)\s+plates?|plates?\s*(?:number|no\.?|#)|VIN|vehicle\s+identification(?:\s+number)?|vehicle\s+(?:ID|number|reg(?:istration)?)")),
         (PhiType.Ssn, Lbl(@"SSN|SS\s*#|social\s+security(?:\s+(?:number|no\.?|#))?|social\s+insurance\s+number|SIN")),
         (PhiType.Mrn, Lbl(@"MRN|MR\s*#|MR\s+(?:number|no\.?)|medical\s+record(?:\s+(?:number|no\.?|#))?|record\s*(?:#|number|no\.?)|chart\s*(?:#|number|no\.?|ID)|patient\s+(?:ID|identifier|number|#)|pt\.?\s+(?:ID|#)|hospital\s+(?:#|number|no\.?|ID)|unit\s+(?:number|no\.?)|NHS\s+(?:number|no\.?)|case\s+(?:number|no\.?|#)")),
         (PhiType.HealthPlan, Lbl(@"member\s*(?:ID|#|number|no\.?)|policy(?:\s*(?:#|number|no\.?|ID))?|subscriber\s*(?:ID|#|number|no\.?)|insurance\s*(?:ID|#|number|no\.?)|health\s+plan(?:\s+(?:ID|#|number|no\.?|beneficiary\s+number))?|beneficiary\s*(?:ID|#|number|no\.?)|medicare(?:\s+(?:ID|#|number|no\.?))?|medicaid(?:\s+(?:ID|#|number|no\.?))?|group\s*(?:#|number|no\.?)|plan\s*(?:ID|#)|MBI|HICN")),
@@ -26,7 +26,7 @@ public static partial class IdentifierPatterns
         (PhiType.Id, Lbl(@"ID|identifier|ref(?:erence)?\s*(?:#|number|no\.?)|accession\s*(?:#|number|no\.?)?|specimen\s*(?:#|number|no\.?|ID)|order\s*(?:#|number|no\.?)|requisition\s*(?:#|number|no\.?)")),
     ];
 
-    static Regex Lbl(string label) => new(@"\b(?:" + label + @")\b" + Sep + Value, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    static Regex Lbl(string label) => new(@"\b(?:" + label + @")(?![A-Za-z0-9])" + Sep + Value, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")]
     private static partial Regex SsnShape();
@@ -60,7 +60,7 @@ public static partial class IdentifierPatterns
     private static partial Regex Vin();
 
     // Long bare numbers (Safe Harbor R); numbers followed by a unit are measurements.
-    [GeneratedRegex(@"(?<![\d.,/-])(?>\d{6,})(?![.,]\d|\s*(?:(?:mg|mcg|g|kg|ml|l|units?|iu|cells|copies|per|cm|mm)\b|/|%))", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?<![\w.,/:-])(?>\d{6,})(?![.,]\d|\s*(?:(?:mg|mcg|g|kg|ml|l|units?|iu|cells|copies|per|cm|mm)\b|/|%))", RegexOptions.IgnoreCase)]
     private static partial Regex LongNumber();
 
     // Ages: "92-year-old", "92 year old", "92 yo", "92 y/o", "aged 92", "age: 92", "92 years of age", "92M".

@@ -16,6 +16,14 @@ public static partial class LocationPatterns
         "Way", "Place", "Pl", "Terrace", "Ter", "Circle", "Cir", "Highway", "Hwy", "Parkway", "Pkwy", "Square", "Sq", "Trail",
         "Trl", "Crescent", "Close", "Row", "Walk", "Alley", "Loop", "Pike", "Turnpike", "Run", "Path", "Plaza", "Green", "Gardens",
         "Heights", "Hill", "Hills", "Park", "Point", "Ridge", "Crossing", "Commons", "Grove", "Mews", "Gate", "Rise", "View",
+        "Vale", "Parade", "Underpass", "Landing", "Gateway", "Stravenue", "Junction", "Ranch", "Mill", "Mills", "Station", "Summit",
+        "Throughway", "Track", "Trafficway", "Tunnel", "Union", "Valley", "Via", "Village", "Ville", "Vista", "Wall", "Well", "Wells",
+        "Estates", "Expressway", "Extension", "Falls", "Ferry", "Field", "Fields", "Flat", "Flats", "Ford", "Forest", "Forge", "Fork",
+        "Forks", "Freeway", "Glen", "Glens", "Harbor", "Haven", "Isle", "Island", "Knoll", "Knolls", "Lodge", "Manor", "Meadow", "Meadows",
+        "Motorway", "Orchard", "Oval", "Pass", "Passage", "Pine", "Pines", "Plain", "Plains", "Prairie", "Radial", "Ramp", "Rapid", "Rest",
+        "Route", "Shoal", "Shore", "Shores", "Skyway", "Spring", "Springs", "Spur", "Stream", "Cove", "Creek", "Crest", "Curve", "Dale",
+        "Divide", "Bypass", "Camp", "Canyon", "Cape", "Causeway", "Cliff", "Common", "Corner", "Corners", "Courts", "Bridge", "Brook",
+        "Burg", "Bluff", "Branch", "Beach", "Bend", "Arcade", "Annex", "Wharf", "Quay", "Embankment", "Broadway",
     ];
 
     static readonly Regex Address = BuildAddress();
@@ -26,7 +34,7 @@ public static partial class LocationPatterns
             .OrderByDescending(s => s.Length).Select(Regex.Escape);
         var word = @"[A-Z][A-Za-z'’.-]*";
         return new Regex(
-            @"(?<![\w/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?\s+(?:(?:[NSEW]\.?|North|South|East|West|Old|Upper|Lower)\s+)?(?:" + word + @"\s+){0,3}(?:" + word + @"|\d{1,3}(?:st|nd|rd|th))\s+(?:" +
+            @"(?:(?<![\w/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?(?:\s*&\s*\d{1,6})?|\b(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Twelve|Fifteen|Twenty|Hundred))\s+(?:(?:[NSEW]\.?|North|South|East|West|Old|Upper|Lower)\s+)?(?:" + word + @"\s+){0,3}(?:" + word + @"|\d{1,3}(?:st|nd|rd|th))\s+(?:" +
             string.Join('|', suffixes) + @")\b\.?(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Fl|Floor|Room|Rm|Bldg|Building|#)\.?\s*#?\s*[A-Za-z0-9-]+)?" +
             @"|\b(?:P\.?\s?O\.?\s+Box|Post\s+Office\s+Box)\s+\d+",
             RegexOptions.CultureInvariant | RegexOptions.Compiled);
@@ -49,7 +57,9 @@ public static partial class LocationPatterns
         "Britain", "Great Britain", "India", "China", "Japan", "Korea", "Vietnam", "Philippines", "Germany", "France", "Italy", "Spain",
         "Portugal", "Poland", "Russia", "Ukraine", "Brazil", "Colombia", "Cuba", "Haiti", "Jamaica", "Nigeria", "Ghana", "Kenya",
         "Ethiopia", "Somalia", "Egypt", "Israel", "Iran", "Iraq", "Pakistan", "Bangladesh", "Africa", "Europe", "Asia", "Australia",
-        "Puerto Rico", "Guatemala", "Honduras", "El Salvador", "Peru", "Argentina", "Chile", "Venezuela", "Dominican Republic",
+        "Puerto Rico", "Thailand", "Indonesia", "Malaysia", "Singapore", "Turkey", "Greece", "Netherlands", "Belgium", "Sweden",
+        "Norway", "Denmark", "Finland", "Switzerland", "Austria", "New Zealand", "South Africa", "Morocco", "Lebanon", "Syria", "Afghanistan",
+        "Nepal", "Sri Lanka", "Taiwan", "Hong Kong", "Guatemala", "Honduras", "El Salvador", "Peru", "Argentina", "Chile", "Venezuela", "Dominican Republic",
     ]).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     const string CityWord = @"[A-Z][a-z]+(?:['’-][A-Za-z]+)?";
@@ -71,10 +81,10 @@ public static partial class LocationPatterns
     [GeneratedRegex(@"\b(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\b")]
     private static partial Regex UkPostcode();
 
-    const string FacilityHeads = @"Hospital|Medical\s+Center|Medical\s+Centre|Health\s+Center|Health\s+Centre|Clinic|Infirmary|Health\s+System|Healthcare|Health\s+Care|Nursing\s+Home|Rehabilitation\s+(?:Center|Hospital)|Surgery\s+Center|Surgical\s+Center|Medical\s+Group|Hospice|Care\s+Center|Cancer\s+Center|Cancer\s+Institute|Heart\s+Institute|Memorial|Sanatorium|Assisted\s+Living|Senior\s+Living|Retirement\s+Home|Care\s+Home|Medical\s+Practice|Family\s+Practice|Pediatrics|Urgent\s+Care|Imaging|Radiology|Laboratories|Pharmacy";
+    const string FacilityHeads = @"Hospital|Medical\s+Center|Medical\s+Centre|Health\s+Center|Health\s+Centre|Clinic|Infirmary|Health\s+System|Healthcare|Health\s+Care|Nursing\s+Home|Rehabilitation\s+(?:Center|Hospital)|Surgery\s+Center|Surgical\s+Center|Medical\s+Group|Hospice|Care\s+Center|Cancer\s+Center|Cancer\s+Institute|Heart\s+Institute|Memorial|Sanatorium|Assisted\s+Living|Senior\s+Living|Retirement\s+Home|Care\s+Home|Medical\s+Practice|Family\s+Practice|Pediatrics|Urgent\s+Care|Imaging|Radiology|Laboratories|Pharmacy|Hospitals|Medical\s+Centers";
 
     static readonly Regex Facility = new(
-        @"(?<name>(?:(?:St\.?|Saint|Mount|Mt\.?|[A-Z][A-Za-z'’&.-]*)\s+(?:(?:of|the|and|for|&)\s+)*){1,5})(?<head>" + FacilityHeads + @")\b(?:\s+(?:of|at)\s+(?<tail>" + CityName + "))?",
+        @"(?<name>(?:(?:St\.?|Saint|Mount|Mt\.?|[A-Z][A-Za-z'’&.-]*)\s+(?:(?:of|the|and|for|&)\s+)*){1,5})(?<head>" + FacilityHeads + @")\b(?:\s+(?:of|at|for|For)\s+(?:the\s+)?(?<tail>" + CityName + @"))?(?:\s+(?:Corporation|Inc\.?|LLC|Northshore|North|South|East|West|Campus|Foundation))?(?:\s+-\s+" + CityName + ")*",
         RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     /// <summary>Words that make a facility name generic ("the Emergency Room", "Pain Clinic", "General Hospital"), not an identifier.</summary>
@@ -89,6 +99,11 @@ public static partial class LocationPatterns
         free mobile student employee occupational acute long-term term skilled nursing assisted living retirement hospice
         radiology imaging laboratory lab pharmacy clinic hospital center centre institute group practice office service
         services department unit ward floor icu ed or and of for at in to with by from on
+        """.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    static readonly FrozenSet<string> LeadingWords = """
+        the a an at to from in into by with per of our their his her this that outside local seen admitted transferred discharged referred
+        patient pt records report reports called faxed sent
         """.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Candidates (start, end, type).</summary>
@@ -115,11 +130,17 @@ public static partial class LocationPatterns
             var name = m.Groups["name"];
             // Drop leading generic words ("the", "Outside", "Memorial"...) until a distinctive one; all generic = not a name.
             var words = Regex.Matches(name.Value, @"\S+");
-            var first = -1;
+            var distinctive = false;
             foreach (Match w in words)
                 if (!GenericFacilityWords.Contains(w.Value.TrimEnd('.', ',')) && !PhiLexicon.NotName.Contains(w.Value.TrimEnd('.').ToLowerInvariant()))
-                { first = w.Index; break; }
-            if (first < 0) continue;
+                { distinctive = true; break; }
+            if (!distinctive) continue;
+            // The name starts after leading words that belong to the sentence ("The", "At", "Outside"), not to the facility.
+            var first = 0;
+            foreach (Match w in words)
+            {
+                if (!LeadingWords.Contains(w.Value.TrimEnd('.', ','))) { first = w.Index; break; }
+            }
             var start = name.Index + first;
             yield return (start, m.Index + m.Length, PhiType.Facility);
         }

@@ -36,14 +36,14 @@ public static partial class NameFinder
     const string Relations = @"(?:(?:older|younger|elder|eldest|late|ex-?|step-?|twin|adult|adoptive|foster)\s*)?(?:wife|husband|son|daughter|mother|mom|mum|father|dad|brother|sister|partner|spouse|friend|fianc[eé]e?|boyfriend|girlfriend|caregiver|carer|niece|nephew|aunt|uncle|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|cousin|neighbou?r|roommate|guardian|child|sibling|sister-in-law|brother-in-law|mother-in-law|father-in-law|son-in-law|daughter-in-law)";
 
     // Labels after which a name follows: "Patient: …", "Dictated by …", "Dear …", "cc: …".
-    [GeneratedRegex(@"(?:^|(?<=[\s;|(\[]))(?:(?:patient|pt|client|resident)(?:'s)?(?:\s+(?:full\s+)?name)?|name|full\s+name|attending(?:\s+(?:physician|doctor|surgeon|radiologist))?|physician|provider|surgeon|primary\s+surgeon|assistant(?:\s+surgeon)?|co-?surgeon|referring(?:\s+(?:physician|doctor|provider|clinician))?|ordering(?:\s+(?:physician|provider|clinician))?|pcp|gp|primary\s+care(?:\s+(?:physician|provider|doctor))?|consultant|consulting\s+physician|radiologist|pathologist|anesthesiologist|anaesthetist|cardiologist|oncologist|resident|fellow|intern|nurse|rn|np|technologist|tech|sonographer|therapist|clinician|doctor|author|interpreter|contact|emergency\s+contact|next\s+of\s+kin|nok|guardian|caregiver|mother|father|spouse|parent|informant|historian|witness|attn|to|from)\s*:\s*(?=\S)|(?:^|(?<=[\s;(]))cc\s*:\s*|\b(?:dictated|signed|electronically\s+signed|e-?signed|transcribed|reviewed|verified|read|interpreted|reported|co-?signed|approved|authenticated|seen|evaluated|examined|referred|attended|assisted|accompanied|performed|prepared|written|entered|ordered|cared\s+for|supervised|followed|covered|staffed|interviewed|counseled|counselled|treated|managed)\s+by\s*:?\s*|\b(?:discussed|spoke|spoken|talked|consulted|met|conferred|communicated|reviewed|staffed)\s+with\s+(?:(?:his|her|their|the\s+patient's)\s+" + Relations + @"\s*,?\s*)?|\b(?:Dear|Attn\.?|Thanks|Thank\s+you|Regards|Sincerely|Cheers),?\s+(?=[A-Z])|(?:^|(?<=\n))\s*/s/\s*|\bDr\s*\.?\s*(?=[A-Z])|\b(?:Mr|Mrs|Ms|Mx|Prof|DR|MR|MRS|MS)\s*\.?\s+(?=[A-Z])|\b(?:Miss|Professor|Doctor|Mister)\s+(?=[A-Z])", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
+    [GeneratedRegex(@"(?:^|(?<=[\s;|(\[]))(?<!(?:model|brand|product|trade|generic|drug|device|file|user|study|test|procedure)\s)(?:(?:patient|pt|client|resident)(?:'s)?(?:\s+(?:full\s+)?name)?|name|full\s+name|attending(?:\s+(?:physician|doctor|surgeon|radiologist))?|physician|provider|surgeon|primary\s+surgeon|assistant(?:\s+surgeon)?|co-?surgeon|referring(?:\s+(?:physician|doctor|provider|clinician))?|ordering(?:\s+(?:physician|provider|clinician))?|pcp|gp|primary\s+care(?:\s+(?:physician|provider|doctor))?|consultant|consulting\s+physician|radiologist|pathologist|anesthesiologist|anaesthetist|cardiologist|oncologist|resident|fellow|intern|nurse|rn|np|technologist|tech|sonographer|therapist|clinician|doctor|author|interpreter|contact|emergency\s+contact|next\s+of\s+kin|nok|guardian|caregiver|mother|father|spouse|parent|informant|historian|witness|attn|to|from)\s*:\s*(?=\S)|(?:^|(?<=[\s;(]))(?-i:cc)\s*:\s*|\b" + Relations + @"\s*:\s*(?=[A-Z])|\b(?:dictated|signed|electronically\s+signed|e-?signed|transcribed|reviewed|verified|read|interpreted|reported|co-?signed|approved|authenticated|seen|evaluated|examined|referred|attended|assisted|accompanied|performed|prepared|written|entered|ordered|cared\s+for|supervised|covered|staffed|interviewed|counseled|counselled|treated|managed)\s+by\s*:?\s*|\b(?:discussed|spoke|spoken|talked|consulted|met|conferred|communicated|reviewed|staffed)\s+with\s+(?:(?:his|her|their|the\s+patient's)\s+" + Relations + @"\s*,?\s*)?|\b(?:Dear|Attn\.?|Thanks|Thank\s+you|Regards|Sincerely|Cheers),?\s+(?=[A-Z])|(?:^|(?<=\n))\s*/s/\s*|\bDr\s*\.?\s*(?=[A-Z])|\b(?:Mr|Mrs|Ms|Mx|Prof|DR|MR|MRS|MS)\s*\.?\s+(?=[A-Z])|\b(?:Miss|Professor|Doctor|Mister)\s+(?=[A-Z])", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
     private static partial Regex LabelCue();
 
     [GeneratedRegex(@"\b(?:his|her|their|the\s+patient's|patient's|pt's|my|your|whose|a|the)\s+" + Relations + @"\s*,?\s*(?:\(\s*)?(?:named\s+|is\s+|was\s+)?(?=[A-Z])", RegexOptions.IgnoreCase)]
     private static partial Regex RelativeBefore();
 
     // After a name: a credential (", MD"), a relation ("(daughter)", ", her husband"), an age or a clinical verb.
-    [GeneratedRegex(@"^(?:,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|FNP(?:-[A-Z]+)?|ANP|APRN|DNP|PA-C|P\.?A\.?|Ph\.?D\.?|MBBS|MBChB|MRCGP|FRCR|FRCP|FRCS|MRCP|FACP|FACS|FACC|FACR|FAAP|CNM|CRNA|LPN|LVN|PharmD|DPM|DDS|DMD|MSW|LCSW|DPT|OTR|RRT|MPH|MSN|BSN|CNP|RPA-C)(?![A-Za-z])|\s*\(\s*" + Relations + @"\s*\)|,\s+(?:his|her|their|the\s+patient's)\s+" + Relations + @"\b|,?\s+(?:is|was)\s+an?\s+\d{1,3}[- ](?:year|yr|month|week|day)|,\s+an?\s+\d{1,3}[- ]?(?:year|yr|y/o|yo)|,\s+(?:age|aged)\s+\d|\s+\(\s*(?:DOB|D\.O\.B|age|MRN|\d{1,3}\s*(?:yo|y/o|years?|M|F)\b)|\s+(?:presents|presented|reports|reported|states|stated|returns|returned|comes|came|was\s+seen|is\s+seen|was\s+admitted|is\s+admitted|is\s+here|was\s+here|denies|denied|complains|complained|arrived|underwent|was\s+brought|is\s+brought|was\s+referred|is\s+referred|agrees|agreed|understands|verbalized|verbalizes|lives|lived|works|worked|admits|visited|called|telephoned|phoned|is\s+a\s+pleasant|is\s+an?\s+(?:\d|male|female|man|woman|boy|girl|gentleman|lady|retired|married|single|widowed)|has\s+a\s+history|has\s+had|had\s+a\s+history|will\s+follow|will\s+return|was\s+discharged|is\s+discharged|wishes|wants|requests|requested|declined|declines|consented|consents|signed)\b)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?:,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|FNP(?:-[A-Z]+)?|ANP|APRN|DNP|PA-C|P\.?A\.?|Ph\.?D\.?|MBBS|MBChB|MRCGP|FRCR|FRCP|FRCS|MRCP|FACP|FACS|FACC|FACR|FAAP|CNM|CRNA|LPN|LVN|PharmD|DPM|DDS|DMD|MSW|LCSW|DPT|OTR|RRT|MPH|MSN|BSN|CNP|RPA-C)(?![A-Za-z])|\s*\(\s*" + Relations + @"\s*[:)]|,\s+(?:his|her|their|the\s+patient's)\s+" + Relations + @"\b|,?\s+(?:is|was)\s+an?\s+\d{1,3}[- ](?:year|yr|month|week|day)|,\s+an?\s+\d{1,3}[- ]?(?:year|yr|y/o|yo)|,\s+(?:age|aged)\s+\d|\s+\(\s*(?:DOB|D\.O\.B|age|MRN|\d{1,3}\s*(?:yo|y/o|years?|M|F)\b)|\s+(?:presents|presented|reports|reported|states|stated|returns|returned|comes|came|was\s+seen|is\s+seen|was\s+admitted|is\s+admitted|is\s+here|was\s+here|denies|denied|complains|complained|arrived|underwent|was\s+referred|is\s+referred|agrees|agreed|understands|verbalized|verbalizes|lives|lived|works|worked|admits|visited|called|telephoned|phoned|is\s+a\s+pleasant|is\s+an?\s+(?:\d|male|female|man|woman|boy|girl|gentleman|lady|retired|married|single|widowed)|has\s+a\s+history|has\s+had|had\s+a\s+history|will\s+follow|will\s+return|was\s+discharged|is\s+discharged|wishes|wants|requests|requested|declined|declines|consented|consents|signed)\b)", RegexOptions.IgnoreCase)]
     private static partial Regex EvidenceAfter();
 
     /// <summary>Name spans (start, end) in <paramref name="text"/>, possibly overlapping; the detector merges them.</summary>
@@ -104,7 +104,8 @@ public static partial class NameFinder
                 var evidence = EvidenceAfter().Match(after.ToString());
                 if (!evidence.Success) continue;
                 var run = TrimRun(tokens, i, k, Strictness.Strict);
-                if (run is { } r && !IsEponymUse(text, tokens, r.First, r.Last)) found.Add((tokens[r.First].Start, tokens[r.Last].End));
+                if (run is { } r && !IsEponymUse(text, tokens, r.First, r.Last) && !(r.First == r.Last && WeakSingleWord(tokens[r.First], evidence.Value)))
+                    found.Add((tokens[r.First].Start, tokens[r.Last].End));
                 break;
             }
         }
@@ -118,11 +119,27 @@ public static partial class NameFinder
             var prev = k - 1;
             if (!JoinsName(text, tokens[prev], tokens[k]) || !IsTitleCase(tokens[k].Text) || !IsNameWord(tokens[k], Strictness.Strict, false)) continue;
             if (PhiLexicon.Eponyms.Contains(t.Lower) && PhiLexicon.Eponyms.Contains(tokens[k].Lower)) continue; // "Jackson Pratt drain"
+            if (PhiLexicon.EponymHeads.Contains(tokens[k].Lower)) continue; // "Blake Drain"
             if (IsEponymUse(text, tokens, i, k)) continue;
             found.Add((t.Start, tokens[k].End));
         }
         Propagate(text, tokens, found);
         return found;
+    }
+
+    /// <summary>
+    /// One capitalised word before a verb ("Calcification is seen", "Occasionally has had") is a name only if it is in the
+    /// name lexicon or does not look like an English word by its ending (-ly, -tion, -ment, …); credentials and ages are strong enough alone.
+    /// </summary>
+    static bool WeakSingleWord(Token t, string evidence)
+    {
+        var strong = evidence.TrimStart().StartsWith(',') || evidence.TrimStart().StartsWith('(') || char.IsUpper(evidence.TrimStart()[0]);
+        if (strong) return false;
+        if (PhiLexicon.FirstNameSet.Contains(t.Lower) || PhiLexicon.LastNameSet.Contains(t.Lower)) return false;
+        if (PhiLexicon.Eponyms.Contains(t.Lower) || IsAllCaps(t.Text)) return true;
+        foreach (var end in (ReadOnlySpan<string>)["ly", "tion", "sion", "ment", "ness", "ity", "ous", "ive", "ing", "ed", "al", "ic", "ure", "ence", "ance", "ism", "ist", "ary", "ory", "ful", "less", "able", "ible", "ize", "ise", "ate"])
+            if (t.Lower.Length > end.Length + 2 && t.Lower.EndsWith(end, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     static bool IsTitleCue(string cue)
@@ -181,7 +198,7 @@ public static partial class NameFinder
                 while (j + 1 < tokens.Count && JoinsName(text, tokens[j], tokens[j + 1]) && IsNameWord(tokens[j + 1], s, allowCaps) && j - i < 3) j++;
             }
         }
-        if (s != Strictness.AfterTitle && IsEponymUse(text, tokens, i, j)) return null;
+        if (s != Strictness.AfterTitle && (IsEponymUse(text, tokens, i, j) || i == j && PhiLexicon.Eponyms.Contains(tokens[i].Lower))) return null;
         // A label followed by one all-caps word ("Name: CHEST") needs a second word to count.
         if (j == i && IsAllCaps(tokens[i].Text) && s != Strictness.AfterTitle && !PhiLexicon.FirstNameSet.Contains(tokens[i].Lower) && !PhiLexicon.LastNameSet.Contains(tokens[i].Lower)) return null;
         return (tokens[i].Start, tokens[j].End);
@@ -219,6 +236,7 @@ public static partial class NameFinder
                 var v = w.Value.EndsWith("'s") || w.Value.EndsWith("’s") ? w.Value[..^2] : w.Value;
                 if (v.Length < 2 || Titles.Contains(v.ToLowerInvariant()) || PhiLexicon.NotName.Contains(v.ToLowerInvariant()) || Particles.Contains(v)) continue;
                 if (!IsTitleCase(v) && !IsAllCaps(v)) continue;
+                if (v.All(c => c is 'X' or 'x')) continue; // "XXXX": a redaction mark, not a name to look for
                 words.Add(v.ToLowerInvariant());
             }
         if (words.Count == 0) return;

@@ -69,6 +69,10 @@ public static class PhiLexicon
         tablet tablets capsule capsules dose doses mg ml units
         signed electronically dictated transcribed reviewed verified read interpreted cc attending
         date time dob age sex gender race name mrn id number phone fax email address
+        mum mom mommy dad daddy nan nana granny grandma grandpa auntie papa mama
+        scan scans drain drains ct mri echo ekg ecg eeg emg ultrasound x-ray xray biopsy recovery pacu
+        if specifically occasionally confusion results insurance electronically thank thanks pacemaker
+        xx xxx xxxx xxxxx
         north south east west new old st saint mount mt fort port lake
         """);
 
@@ -99,6 +103,7 @@ public static class PhiLexicon
         purkinje schwann ranvier wernicke's broca's willis monro sylvius luschka magendie galen rosenthal
         hunter scarpa poupart cooper hesselbach gerota denonvilliers alcock retzius waldeyer virchow's
         eustachian fallopian bartholin skene cowper graafian wharton stensen
+        doppler scarpa prolene mastisol steri-strips
         korotkoff korotkov friedewald cockcroft gault mdrd ckd-epi framingham
         """);
 

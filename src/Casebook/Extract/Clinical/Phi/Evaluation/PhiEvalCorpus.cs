@@ -242,7 +242,7 @@ public sealed class PhiEvalCorpus
         var start = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            var end = text[i] == '\n' || (text[i] == '.' && i + 1 < text.Length && text[i + 1] == ' ' && i > 0 && char.IsLower(text[i - 1]));
+            var end = text[i] == '\n' || (text[i] == '.' && i + 1 < text.Length && text[i + 1] == ' ' && i > 2 && char.IsLower(text[i - 1]) && char.IsLower(text[i - 2]) && char.IsLower(text[i - 3]));
             if (!end) continue;
             list.Add(text[start..(i + 1)]);
             start = i + 1;
@@ -339,8 +339,12 @@ public sealed class PhiEvalCorpus
     {
         var b = x.B; var p = x.Patient; var r = x.Relative; var d = x.Doctor;
         var relation = x.Female ? Pick(["husband", "daughter", "son", "sister", "partner"]) : Pick(["wife", "daughter", "son", "brother", "partner"]);
-        switch (_rng.Next(24))
+        switch (_rng.Next(27))
         {
+            // No cue at all: only the name's other mentions in the note (or the lexicon) can find these.
+            case 24: b.Add("Will call "); b.Add(p.First, PhiType.Name); b.Add(" with the results next week."); break;
+            case 25: b.Add(p.Last, PhiType.Name); b.Add("'s wound is healing well and the family is pleased."); break;
+            case 26: b.Add("Plan reviewed with "); b.Add($"{r.First} {r.Last}", PhiType.Name); b.Add(", who agrees."); break;
             case 0: b.Add(x.Title + " "); b.Add(p.Last, PhiType.Name); b.Add(" was seen in clinic on "); b.Add(Date(), PhiType.Date); b.Add("."); break;
             case 1: b.Add($"{char.ToUpperInvariant(x.Pronoun[0])}{x.Pronoun[1..]} {relation}, "); b.Add($"{r.First} {r.Last}", PhiType.Name); b.Add(", can be reached at "); b.Add(Phone(), PhiType.Phone); b.Add("."); break;
             case 2: b.Add("The patient was seen by Dr. "); b.Add(d.Last, PhiType.Name); b.Add(" at "); b.Add(Pick(_facilities), PhiType.Facility); b.Add(" on "); b.Add(Date(), PhiType.Date); b.Add("."); break;
