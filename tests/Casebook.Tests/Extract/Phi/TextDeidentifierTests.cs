@@ -77,6 +77,13 @@ public class TextDeidentifierTests
         Assert.Equal("Seen by Dr. Adeyemi. Lungs clear.".IndexOf("Lungs", StringComparison.Ordinal), result.OriginalOffset(lungs));
     }
 
+    [Fact]
+    public void A_day_without_a_month_moves_with_the_date_before_it()
+    {
+        var deid = new TextDeidentifier(PhiDetector.Default, new byte[32], -10);
+        Assert.Equal("Seen on March 4th, 2019 and again on the 11th.", deid.Apply("Seen on March 14th, 2019 and again on the 21st.").Text);
+    }
+
     [Theory]
     [InlineData("03/14/2019", -10, "03/04/2019")]
     [InlineData("3/4/19", -4, "2/28/19")]

@@ -51,6 +51,19 @@ public static partial class DateText
     [GeneratedRegex(@"\b(?:in|since|during|until|till|by|of|early|late|mid|last|next|this|before|after|around|through)[\s-]+(?<v>(?:January|February|March|April|May|June|July|August|September|October|November|December))\b(?!\s+\d)", RegexOptions.CultureInvariant)]
     private static partial Regex CuedMonth();
 
+    /// <summary>The year (or a leap year when none is written) and month a date span names; null when it names no month.</summary>
+    public static (int Year, int Month)? MonthOfSpan(string span)
+    {
+        Match m;
+        if ((m = YearFirst().Match(span)).Success && m.Length == span.Length) return (int.Parse(m.Groups["y"].Value), int.Parse(m.Groups["m"].Value));
+        if ((m = Numeric().Match(span)).Success && m.Length == span.Length && ParseNumeric(m.Groups["a"].Value, m.Groups["b"].Value, out var month, out _))
+            return (YearOf(m.Groups["y"].Value), month);
+        foreach (var r in new[] { MonthDay(), DayMonth(), MonthYear() })
+            if ((m = r.Match(span)).Success && m.Length == span.Length)
+                return (m.Groups["y"].Success ? YearOf(m.Groups["y"].Value) : NoYear, MonthOf(m.Groups["mon"].Value));
+        return null;
+    }
+
     /// <summary>Every date in <paramref name="text"/> as (start, end); overlapping matches are left to the caller to resolve.</summary>
     public static IEnumerable<(int Start, int End)> Find(string text)
     {
@@ -159,7 +172,13 @@ public static partial class DateText
     /// The date written in <paramref name="span"/> moved by <paramref name="days"/>, in the same form; null when the
     /// span is not a date this class can read (the caller then writes a tag). A month without a day shifts its 15th.
     /// </summary>
-    public static string? Shift(string span, int days)
+    public static string? Shift(string span, int days) => Shift(span, days, null);
+
+    /// <summary>
+    /// As <see cref="Shift(string, int)"/>; a day without a month ("the 21st") is read in <paramref name="contextMonth"/>
+    /// (year, month) — the month of the date written before it — so "March 14th … the 21st" moves both by the same days.
+    /// </summary>
+    public static string? Shift(string span, int days, (int Year, int Month)? contextMonth)
     {
         Match m;
         if ((m = Compact().Match("DOB " + span)).Success && m.Groups["v"].Value == span)
@@ -224,8 +243,8 @@ public static partial class DateText
         }
         if ((m = Regex.Match(span, @"^the\s+(?<d>[0-3]?\d)(?<ord>st|nd|rd|th)(?<rest>\s+of\s+(?<mon>\w+)\.?)?$", RegexOptions.IgnoreCase)).Success)
         {
-            var month = m.Groups["mon"].Success ? MonthOf(m.Groups["mon"].Value) : 1;
-            if (month == 0 || Make(NoYear, month, int.Parse(m.Groups["d"].Value)) is not { } d) return null;
+            var month = m.Groups["mon"].Success ? MonthOf(m.Groups["mon"].Value) : contextMonth?.Month ?? 1;
+            if (month == 0 || Make(contextMonth?.Year ?? NoYear, month, int.Parse(m.Groups["d"].Value)) is not { } d) return null;
             var s = d.AddDays(days);
             var head = span[..m.Groups["d"].Index] + s.Day.ToString(CultureInfo.InvariantCulture) + Ordinal(s.Day);
             return m.Groups["mon"].Success ? head + " of " + MonthLike(m.Groups["mon"].Value, s.Month) : head;

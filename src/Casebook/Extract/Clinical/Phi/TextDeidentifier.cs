@@ -82,12 +82,14 @@ public sealed class TextDeidentifier
         var sb = new StringBuilder(text.Length + 16);
         var replaced = new List<ReplacedSpan>(spans.Count);
         var at = 0;
+        (int, int)? lastMonth = null;
         foreach (var span in spans)
         {
             if (span.Start < at) continue; // detectors promise no overlap; be safe with foreign ones
             sb.Append(text, at, span.Start - at);
             var original = text[span.Start..span.End];
-            var replacement = Replace(span.Type, original);
+            var replacement = Replace(span.Type, original, lastMonth);
+            if (span.Type == PhiType.Date && DateText.MonthOfSpan(original) is { } month) lastMonth = month;
             var start = sb.Length;
             sb.Append(replacement);
             replaced.Add(new ReplacedSpan(start, sb.Length, span.Type, span.Start, span.End));
@@ -97,10 +99,10 @@ public sealed class TextDeidentifier
         return new DeidentifiedText(sb.ToString(), replaced);
     }
 
-    string Replace(string type, string original)
+    string Replace(string type, string original, (int, int)? contextMonth)
     {
         if (type == PhiType.Age) return "90+";
-        if (type == PhiType.Date && _options.ShiftDates && _shiftDays is { } days && DateText.Shift(original, days) is { } shifted) return shifted;
+        if (type == PhiType.Date && _options.ShiftDates && _shiftDays is { } days && DateText.Shift(original, days, contextMonth) is { } shifted) return shifted;
         return _options.Replacement == PhiReplacement.Tag || type == PhiType.Date ? "[" + type + "]" : _surrogates.For(type, original);
     }
 }
