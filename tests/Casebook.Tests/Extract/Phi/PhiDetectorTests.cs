@@ -27,6 +27,8 @@ public class PhiDetectorTests
     [InlineData("Discussed with Dr. Van Houten of urology.", "Van Houten")]
     [InlineData("Follow up with Priya Raghunathan, NP, in two weeks.", "Priya Raghunathan")]
     [InlineData("Dear Dr. Lindqvist,", "Lindqvist")]
+    [InlineData("Will call Agnieszka with the results.", "Agnieszka")]
+    [InlineData("Raghunathan's wound is healing well.", "Raghunathan")]
     public void Names_with_context_are_found(string text, string name) => AssertFound(text, name, PhiType.Name);
 
     [Fact]
@@ -54,6 +56,8 @@ public class PhiDetectorTests
     [InlineData("Model Name: Sigma. Rule out MI. Calcification is seen in the aorta.")]
     [InlineData("We may march the dose up. Transferred to the Emergency Department and the Pain Clinic.")]
     [InlineData("He is 72 years old; she is a 45-year-old with Guillain-Barre syndrome.")]
+    [InlineData("Fournier's gangrene was discussed. Ringer's lactate given. Driver's license not available.")]
+    [InlineData("Will call Cardiology and inform Radiology.")]
     public void Medical_words_eponyms_and_measurements_are_not_phi(string text) => AssertNothing(text);
 
     [Theory]

@@ -13,7 +13,7 @@ namespace Casebook.Extract.Clinical.Phi;
 /// </summary>
 public static partial class NameFinder
 {
-    readonly record struct Token(int Start, int End, string Text)
+    readonly record struct Token(int Start, int End, string Text, bool Possessive = false)
     {
         public string Lower => Text.ToLowerInvariant();
     }
@@ -24,6 +24,16 @@ public static partial class NameFinder
     static readonly FrozenSet<string> Titles = new[] { "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "doctor", "dra", "mister", "madam", "mme", "mlle", "sir", "dame" }.ToFrozenSet();
 
     static readonly FrozenSet<string> Particles = new[] { "van", "von", "de", "der", "den", "del", "della", "da", "di", "du", "la", "le", "bin", "ibn", "al", "el", "ter", "ten", "y", "dos", "das" }.ToFrozenSet();
+
+    /// <summary>Nouns that follow a person's possessive ("Sharma's wound") and not an eponym's ("Parkinson's disease", "Driver's license").</summary>
+    static readonly FrozenSet<string> PersonalNouns = """
+        wife husband son daughter mother father brother sister partner spouse children child kids family parents friend boyfriend girlfriend
+        caregiver carer house home apartment room bed car job work employer school teacher doctor physician nurse pcp gp appointment visit
+        visits admission stay discharge medications meds medication insurance chart record records labs results wound wounds incision
+        symptoms pain condition health care case history story concerns concern questions question wishes goals preference preferences
+        consent signature phone number address birthday surgery procedure recovery course progress mood sleep appetite weight diet
+        blood pressure sugar sugars vitals exam examination daughter-in-law son-in-law granddaughter grandson
+        """.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Words that end a name right after a title ("Dr. The…" is not a name); looser than <see cref="PhiLexicon.NotName"/>.</summary>
     static readonly FrozenSet<string> FunctionWords = new[]
@@ -38,6 +48,9 @@ public static partial class NameFinder
     // Labels after which a name follows: "Patient: …", "Dictated by …", "Dear …", "cc: …".
     [GeneratedRegex(@"(?:^|(?<=[\s;|(\[]))(?<!(?:model|brand|product|trade|generic|drug|device|file|user|study|test|procedure)\s)(?:(?:patient|pt|client|resident)(?:'s)?(?:\s+(?:full\s+)?name)?|name|full\s+name|attending(?:\s+(?:physician|doctor|surgeon|radiologist))?|physician|provider|surgeon|primary\s+surgeon|assistant(?:\s+surgeon)?|co-?surgeon|referring(?:\s+(?:physician|doctor|provider|clinician))?|ordering(?:\s+(?:physician|provider|clinician))?|pcp|gp|primary\s+care(?:\s+(?:physician|provider|doctor))?|consultant|consulting\s+physician|radiologist|pathologist|anesthesiologist|anaesthetist|cardiologist|oncologist|resident|fellow|intern|nurse|rn|np|technologist|tech|sonographer|therapist|clinician|doctor|author|interpreter|contact|emergency\s+contact|next\s+of\s+kin|nok|guardian|caregiver|mother|father|spouse|parent|informant|historian|witness|attn|to|from)\s*:\s*(?=\S)|(?:^|(?<=[\s;(]))(?-i:cc)\s*:\s*|\b" + Relations + @"\s*:\s*(?=[A-Z])|\b(?:dictated|signed|electronically\s+signed|e-?signed|transcribed|reviewed|verified|read|interpreted|reported|co-?signed|approved|authenticated|seen|evaluated|examined|referred|attended|assisted|accompanied|performed|prepared|written|entered|ordered|cared\s+for|supervised|covered|staffed|interviewed|counseled|counselled|treated|managed)\s+by\s*:?\s*|\b(?:discussed|spoke|spoken|talked|consulted|met|conferred|communicated|reviewed|staffed)\s+with\s+(?:(?:his|her|their|the\s+patient's)\s+" + Relations + @"\s*,?\s*)?|\b(?:Dear|Attn\.?|Thanks|Thank\s+you|Regards|Sincerely|Cheers),?\s+(?=[A-Z])|(?:^|(?<=\n))\s*/s/\s*|(?-i:\b(?:Dr|dr|DR)[ \t]*\.?[ \t]*(?=[A-Z])|\b(?:Mr|Mrs|Ms|Mx|Prof)\.?\s+(?=[A-Z])|\b(?:MR|MRS|MS)\.\s*(?=[A-Z])|\b(?:Miss|Professor|Doctor|Mister)\s+(?=[A-Z]))", RegexOptions.IgnoreCase | RegexOptions.Multiline)]
     private static partial Regex LabelCue();
+
+    [GeneratedRegex(@"\b(?:call|called|calling|phone|phoned|e-?mail|e-?mailed|text|texted|notify|notified|inform|informed|tell|told|ask|asked|remind|reminded|thank|thanked|reassure|reassured|counsel|counseled|counselled|advise|advised|instruct|instructed|update|updated|meet|met|introduced)\s+(?=[A-Z])")]
+    private static partial Regex ObjectVerb();
 
     [GeneratedRegex(@"\b(?:his|her|their|the\s+patient's|patient's|pt's|my|your|whose|a|the)\s+" + Relations + @"\s*,?\s*(?:\(\s*)?(?:named\s+|is\s+|was\s+)?(?=[A-Z])", RegexOptions.IgnoreCase)]
     private static partial Regex RelativeBefore();
@@ -54,9 +67,10 @@ public static partial class NameFinder
         {
             var end = m.Index + m.Length;
             // "Smith's" → "Smith": the possessive is not part of the name.
-            if (m.Length > 3 && (m.Value.EndsWith("'s", StringComparison.Ordinal) || m.Value.EndsWith("’s", StringComparison.Ordinal))) end -= 2;
+            var possessive = m.Length > 3 && (m.Value.EndsWith("'s", StringComparison.Ordinal) || m.Value.EndsWith("’s", StringComparison.Ordinal));
+            if (possessive) end -= 2;
             else if (m.Length > 2 && m.Value[^1] is '\'' or '’') end -= 1;
-            tokens.Add(new Token(m.Index, end, text[m.Index..end]));
+            tokens.Add(new Token(m.Index, end, text[m.Index..end], possessive));
         }
         var found = new List<(int, int)>();
         if (tokens.Count == 0) return found;
@@ -90,6 +104,23 @@ public static partial class NameFinder
         {
             var i = TokenAt(m.Index + m.Length);
             if (i >= 0 && ReadRun(text, tokens, i, Strictness.Strict, allowCaps: false, allowLastFirst: false) is { } run) found.Add(run);
+        }
+        // A person as the object of a verb of speaking or contact: "Will call Agnieszka", "told Okonkwo".
+        foreach (Match m in ObjectVerb().Matches(text))
+        {
+            var i = TokenAt(m.Index + m.Length);
+            if (i >= 0 && ReadRun(text, tokens, i, Strictness.Strict, allowCaps: false, allowLastFirst: false) is { } run) found.Add(run);
+        }
+        // A possessive before a common noun: "Sharma's wound", "Okafor's daughter" (but "Parkinson's disease", "Ringer's lactate").
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            var t = tokens[i];
+            if (!t.Possessive || !IsTitleCase(t.Text) || PhiLexicon.NotName.Contains(t.Lower) || PhiLexicon.Eponyms.Contains(t.Lower)) continue;
+            var next = tokens[i + 1];
+            if (next.Start - t.End > 4 || !PersonalNouns.Contains(next.Text) || WeakSingleWord(t, "")) continue;
+            var first = i;
+            if (i > 0 && JoinsName(text, tokens[i - 1], t) && IsTitleCase(tokens[i - 1].Text) && IsNameWord(tokens[i - 1], Strictness.Strict, false)) first = i - 1;
+            found.Add((tokens[first].Start, t.End));
         }
         // Evidence after a run of capitalised words: credentials, relations, ages, clinical verbs.
         for (var i = 0; i < tokens.Count; i++)
@@ -134,7 +165,8 @@ public static partial class NameFinder
     /// </summary>
     static bool WeakSingleWord(Token t, string evidence)
     {
-        var strong = evidence.TrimStart().StartsWith(',') || evidence.TrimStart().StartsWith('(') || char.IsUpper(evidence.TrimStart()[0]);
+        var e = evidence.TrimStart();
+        var strong = e.Length > 0 && (e[0] is ',' or '(' || char.IsUpper(e[0]));
         if (strong) return false;
         if (PhiLexicon.FirstNameSet.Contains(t.Lower) || PhiLexicon.LastNameSet.Contains(t.Lower)) return false;
         if (PhiLexicon.Eponyms.Contains(t.Lower) || IsAllCaps(t.Text)) return true;

@@ -103,7 +103,9 @@ public static class PhiLexicon
         purkinje schwann ranvier wernicke's broca's willis monro sylvius luschka magendie galen rosenthal
         hunter scarpa poupart cooper hesselbach gerota denonvilliers alcock retzius waldeyer virchow's
         eustachian fallopian bartholin skene cowper graafian wharton stensen
-        doppler scarpa prolene mastisol steri-strips
+        doppler scarpa prolene mastisol steri-strips fournier winter tenon ringer lugol hartmann buck bryant tietze guyon camper
+        gerota calot bowman peyer heberden bouchard janeway roth beck grey lhermitte froment apley allen adson ortolani barlow
+        thompson simmonds rinne dix hallpike epley ramsay argyll adie gunn battle brown-sequard wallenberg gerstmann anton
         korotkoff korotkov friedewald cockcroft gault mdrd ckd-epi framingham
         """);
 
@@ -117,6 +119,9 @@ public static class PhiLexicon
         hose boot splint cast brace fixation nail plate screw pouch anastomosis fundoplication esophagus esophagitis
         disorder deformity contracture contractures thyroiditis encephalopathy dementia chorea cardiomyopathy anomaly
         anemia anaemia index formula equation rule rules classification's monitor monitoring mask valve sinus sinuses
+        lactate solution triangle fascia capsule patches patch nodule nodules lesions lesion spots aphasia pupil traction
+        ring diverticulum neuroma sarcoma phenomenon pouch space layer membrane plexus ganglion organ ampulla papilla
+        glands angle curve loop cycle criteria' maneuvers manoeuvres tests sign's fracture's bursa bursitis
         """);
 
     static FrozenSet<string> Words(string text) =>

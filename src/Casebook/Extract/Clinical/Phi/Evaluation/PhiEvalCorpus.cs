@@ -168,6 +168,9 @@ public sealed class PhiEvalCorpus
 
     public int BaseCount => _base.Count;
 
+    /// <summary>False: notes without the header block, so a name in a sentence cannot be found through its header mention (a harder test).</summary>
+    public bool Headers { get; init; } = true;
+
     /// <summary>
     /// <paramref name="count"/> notes spread over the three sources in turn (MTSamples, PriMock57, IU X-ray), each base
     /// text used at most once until all are used.
@@ -210,8 +213,11 @@ public sealed class PhiEvalCorpus
         var female = _rng.Next(2) == 0;
         var ctx = new Ctx(this, b, patient, relative, doctor, female);
 
-        Header(ctx);
-        b.Add("\n\n");
+        if (Headers)
+        {
+            Header(ctx);
+            b.Add("\n\n");
+        }
         var segments = new List<BaseSegment>();
         var baseAt = 0;
         // Real sentences with identifiers inserted after some of them.
@@ -292,7 +298,8 @@ public sealed class PhiEvalCorpus
     string Plan() => _rng.Next(2) == 0 ? $"{Letters(3)}{Digits(9)}" : $"{Digits(1)}{Letters(2)}{Digits(1)}-{Letters(2)}{Digits(1)}-{Letters(2)}{Digits(2)}";
     string Account() => _rng.Next(2) == 0 ? Digits(9) : $"{Digits(4)}-{Digits(5)}";
     string License() => _rng.Next(2) == 0 ? $"{Letters(2)}{Digits(7)}" : $"S{Digits(8)}";
-    string Vin() { const string chars = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"; var sb = new StringBuilder(); for (var i = 0; i < 17; i++) sb.Append(chars[_rng.Next(chars.Length)]); var v = sb.ToString(); return v.Count(char.IsDigit) < 3 ? "1HG" + v[3..] : v.Count(char.IsLetter) < 3 ? "ABC" + v[3..] : v; }
+    // ISO 3779 / 49 CFR 565: 17 characters without I, O, Q; in North America the last five are digits.
+    string Vin() { const string chars = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"; var sb = new StringBuilder(); for (var i = 0; i < 12; i++) sb.Append(chars[_rng.Next(chars.Length)]); var v = sb + Digits(5); return v.Count(char.IsLetter) < 3 ? "1HG" + v[3..] : v; }
     string Plate() => $"{Digits(1)}{Letters(3)}{Digits(3)}";
     string Serial() => _rng.Next(2) == 0 ? $"{Letters(3)}{Digits(7)}" : $"{Digits(4)}-{Letters(2)}-{Digits(5)}";
     string Ssn() => $"{Digits(3)}-{Digits(2)}-{Digits(4)}";
