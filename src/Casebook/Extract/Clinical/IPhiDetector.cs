@@ -1,11 +1,18 @@
 namespace Casebook.Extract.Clinical;
 
-/// <summary>Finds protected health information (HIPAA Safe Harbor identifiers) in free text.</summary>
+/// <summary>A span of protected health information in text: [Start, End) and its type ("NAME", "DATE", "ID", …).</summary>
+public sealed record PhiSpan(int Start, int End, string Type);
+
+/// <summary>Finds PHI in free text. Implemented by the text de-identification (Extract/Clinical/Phi);
+/// <see cref="NullPhiDetector"/> finds nothing and stands in where none is configured.</summary>
 public interface IPhiDetector
 {
-    /// <summary>Spans in text order, non-overlapping; End is exclusive.</summary>
     IReadOnlyList<PhiSpan> Find(string text);
 }
 
-/// <summary>One identifier in a text: [Start, End) character offsets and its type (e.g. NAME, DATE, PHONE).</summary>
-public sealed record PhiSpan(int Start, int End, string Type);
+/// <summary>The detector used until a real one is configured: reports no PHI.</summary>
+public sealed class NullPhiDetector : IPhiDetector
+{
+    public static readonly NullPhiDetector Instance = new();
+    public IReadOnlyList<PhiSpan> Find(string text) => [];
+}
