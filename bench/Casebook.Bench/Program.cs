@@ -27,7 +27,8 @@ foreach (var suite in suites)
         "asr-sweep" => DocumentBenchmarks.AsrSweep(shared, work, Environment.GetEnvironmentVariable("ASR_ONLY")),
         "nlp" => NlpBenchmarks.Run(shared),
         "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, all)"),
+        "phi" => PhiBenchmarks.Run(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

@@ -18,8 +18,8 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR]    ingest folders (studies.csv, reports + images, scans, dictations, DICOM), manifests, DICOM files, zips, DICOMDIRs
-                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE]   dictations
+          ingest PATH... [--db DIR] [--no-text-deid]   ingest folders (studies.csv, reports + images, scans, dictations, DICOM), manifests, DICOM files, zips, DICOMDIRs
+                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE]
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)
@@ -36,6 +36,7 @@ public static partial class Commands
           transcribe FILE [--engine whisper|pocketsphinx] [--model PATH] [--json]   transcript of a dictation
           nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
+          deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
@@ -45,7 +46,7 @@ public static partial class Commands
 
         """;
 
-    static readonly HashSet<string> BooleanFlags = ["json", "exact", "no-blobs", "segments", "no-expansion", "keep"];
+    static readonly HashSet<string> BooleanFlags = ["json", "exact", "no-blobs", "segments", "no-expansion", "keep", "no-text-deid", "tags", "no-date-shift"];
 
     internal static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false };
 
@@ -67,6 +68,7 @@ public static partial class Commands
             "demo" => Demo(a),
             "reembed" => Reembed(a),
             "embed" => Embed(a),
+            "deid-text" => PhiCommands.DeidText(a),
             "dicom" => DicomCommands.Run(rest),
             "ocr" => ExtractCommands.Ocr(rest),
             "transcribe" => ExtractCommands.Transcribe(rest),
@@ -97,6 +99,7 @@ public static partial class Commands
         var options = new IngestOptions { Message = a.Get("message") };
         if (a.Long("batch") is { } b) options.BatchSize = (int)b;
         ExtractCommands.ApplyIngestSpeechOptions(a, options); // --asr-engine, --whisper-model
+        if (a.Flag("no-text-deid")) options.TextDeidentification = null;
         a.EnsureAllUsed();
         var bar = new ProgressBar();
         var result = db.Ingest(a.Positional, options, bar);

@@ -17,7 +17,7 @@ public static class NlpCommands
     static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The PHI detector <c>nlp analyze</c> reports with; the text de-identification sets its own.</summary>
-    public static IPhiDetector PhiDetector { get; set; } = NullPhiDetector.Instance;
+    public static IPhiDetector PhiDetector { get; set; } = Casebook.Extract.Clinical.Phi.PhiDetector.Default;
 
     public static int Run(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Casebook.Extract.Audio;
+using Casebook.Extract.Clinical.Phi;
 using Casebook.Extract.Documents;
 using Casebook.Model;
 using Casebook.Search.Text;
@@ -38,19 +39,20 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             ExamDate = input.ExamDate,
         };
         var sources = new JsonArray();
+        var phi = Casebook.Extract.Clinical.Phi.StudyTextDeidentification.For(options.TextDeidentification, pseudonym, input.Issuer, input.PatientId); // PHI out of text before it is stored
         if (input.ReportPath != null || input.ReportText != null)
         {
             // Scanned reports: a PDF/TIFF/PNG/JPEG report is kept as report_pdf and its extracted text (text layer or
             // OCR) becomes report_text; paragraphs then carry the 1-based page that holds their first character.
             ExtractedDocument? document = input.ReportText == null && IsDocumentReport(input.ReportPath!) ? ExtractDocument(study, input.ReportPath!) : null;
-            AddReport(study, input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!), document, input.ReportPath == null ? null : Path.GetFileName(input.ReportPath));
+            AddReport(study, input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!), document, phi, input.ReportPath == null ? null : Path.GetFileName(input.ReportPath));
             if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
         }
         // Dictations: the recording is kept as dictation_audio and each transcript segment becomes a dictation_segment
         // with its time span (embedded and BM25-indexed like report paragraphs).
         if (input.DictationPath != null)
         {
-            AddDictation(study, input.DictationPath);
+            AddDictation(study, input.DictationPath, phi);
             sources.Add(Path.GetFileName(input.DictationPath));
         }
         // DICOM ingest: a DICOM-discovered study, or DICOM files/folders/zips named in a manifest's images column.
@@ -77,7 +79,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         {
             var series = input.DicomStudy?.Series ?? ReadDicomSeries(dicomPaths);
             // Linking: Encapsulated PDFs become the report (not slices); the AccessionNumber is kept as a keyed hash.
-            series = AddDicomReports(study, input.StudyId, series, sources);
+            series = AddDicomReports(study, input.StudyId, series, sources, phi);
             var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
@@ -88,6 +90,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         UpdateSparseTerms(study);
         Casebook.Extract.Clinical.StudyAnnotation.Annotate(study); // clinical NLP: findings, regions, risk factors, codes (Extract/Clinical)
         study.Metadata["source_files"] = sources;
+        phi?.WriteMetadata(study.Metadata);
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
         return study;
     }
@@ -96,8 +99,11 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
     /// Appends report text (typed, text layer or OCR) and its paragraphs: offsets point into the study's whole report_text,
     /// so a report attached to a study that already has one follows it after a blank line.
     /// </summary>
-    void AddReport(StudyRecord study, string text, ExtractedDocument? document, string? fileName)
+    void AddReport(StudyRecord study, string text, ExtractedDocument? document, StudyTextDeidentification? phi, string? fileName)
     {
+        // Text de-identification: PHI leaves the text before it is stored; pages map back through the replaced spans.
+        var deid = phi?.Apply(text);
+        text = deid?.Text ?? text;
         var offset = 0;
         if (study.ReportText is { Length: > 0 } before) { offset = before.Length + 2; study.ReportText = before + "\n\n" + text; }
         else study.ReportText = text;
@@ -114,16 +120,17 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 Source = new SourceLocation
                 {
                     File = fileName, Section = p.Section, CharStart = p.CharStart + offset, CharEnd = p.CharEnd + offset,
-                    Page = document?.PageAt(p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
+                    Page = document?.PageAt(deid?.OriginalOffset(p.CharStart) ?? p.CharStart), // scanned reports only; typed reports keep Page null (same content hash as before)
                 },
             });
         }
     }
 
     /// <summary>Dictations: transcribes and appends one dictation_segment per transcript segment (numbered after any earlier ones).</summary>
-    void AddDictation(StudyRecord study, string path)
+    void AddDictation(StudyRecord study, string path, StudyTextDeidentification? phi)
     {
         var transcript = Transcribe(study, path);
+        if (phi != null) transcript = phi.Apply(transcript); // text de-identification, times kept
         var n = NextIndex(study, SegmentKind.DictationSegment);
         foreach (var seg in transcript.Segments)
         {
@@ -188,6 +195,11 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         var changed = false;
         foreach (var a in attachments)
         {
+            // Text de-identification: with the row's patient the dates shift as the patient's other records do; without one,
+            // dates become [DATE] tags (no shift is known).
+            var phi = options.TextDeidentification == null ? null
+                : a.PatientId != null ? StudyTextDeidentification.For(options.TextDeidentification, pseudonym, a.Issuer, a.PatientId)
+                : new StudyTextDeidentification(new TextDeidentifier(PhiDetector.Default, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), null, options.TextDeidentification));
             try
             {
                 if (!File.Exists(a.File)) throw new IngestFileException(a.File, $"{a.File}: file not found");
@@ -197,9 +209,9 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 {
                     case AttachmentKind.Report:
                         var document = IsDocumentReport(a.File) ? ExtractDocument(study, a.File) : null;
-                        AddReport(study, document?.FullText ?? ReadReport(a.File), document, Path.GetFileName(a.File));
+                        AddReport(study, document?.FullText ?? ReadReport(a.File), document, phi, Path.GetFileName(a.File));
                         break;
-                    case AttachmentKind.Dictation: AddDictation(study, a.File); break;
+                    case AttachmentKind.Dictation: AddDictation(study, a.File, phi); break;
                     case AttachmentKind.Image: AddImage(study, a.File); break;
                 }
                 attached.Add(new JsonObject { ["file"] = Path.GetFileName(a.File), ["kind"] = a.Kind.ToString().ToLowerInvariant(), ["sha256"] = sha });
@@ -229,7 +241,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
     /// the row gave a report too) and the study's AccessionNumber is kept as a keyed hash (<see cref="StudyLinker.AccessionKeyField"/>).
     /// Returns the series without the PDF instances, for the slicer.
     /// </summary>
-    IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> AddDicomReports(StudyRecord study, string studyId, IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> series, JsonArray sources)
+    IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> AddDicomReports(StudyRecord study, string studyId, IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> series, JsonArray sources, StudyTextDeidentification? phi)
     {
         var instances = series.SelectMany(s => s.Instances).ToList();
         // AccessionNumber is a study attribute: one header per series is enough (not one per slice).
@@ -255,7 +267,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             }
             File.WriteAllBytes(tmp, bytes);
             var document = ExtractDocument(study, tmp);
-            AddReport(study, document.FullText, document, Path.GetFileName(pdf.Source));
+            AddReport(study, document.FullText, document, phi, Path.GetFileName(pdf.Source));
             sources.Add(Path.GetFileName(pdf.Source));
             if (pdfs.Count > 1) Errors.Add(new IngestError(pdfs[1].Source, $"study '{studyId}' holds {pdfs.Count} Encapsulated PDFs; only the first is its report"));
         }
@@ -393,6 +405,8 @@ public sealed class IngestOptions
     /// know, asked in order (extension point for FHIR ImagingStudy/DiagnosticReport references).
     /// </summary>
     public List<IStudyReferenceResolver> StudyResolvers { get; } = new();
+    /// <summary>Text de-identification of report, OCR and transcript text before it is stored (Extract/Clinical/Phi); null = off.</summary>
+    public Casebook.Extract.Clinical.Phi.TextDeidOptions? TextDeidentification { get; set; } = new();
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>
