@@ -27,6 +27,20 @@ public class NlpCliTests
     }
 
     [Fact]
+    public void Nlp_analyze_reports_phi_spans_from_the_text_deidentifier()
+    {
+        using var tmp = new TempDirectory();
+        const string text = "Seen by Dr. Agnes Whitfield on 03/14/2019 for chest pain.";
+        var (code, stdout, stderr) = CliProcess.Run(tmp.Path, tmp.KeyFile, TimeSpan.FromMinutes(2), "nlp", "analyze", "--text", text, "--json");
+        Assert.True(code == 0, stderr);
+        var phi = JsonNode.Parse(stdout)!["phi"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        var spans = phi.Select(p => (text[p["start"]!.GetValue<int>()..p["end"]!.GetValue<int>()], p["type"]!.GetValue<string>())).ToList();
+        Assert.Contains(spans, s => s.Item1.Contains("Whitfield"));
+        Assert.Contains(spans, s => s.Item1 == "03/14/2019");
+        Assert.DoesNotContain(spans, s => s.Item1.Contains("chest"));
+    }
+
+    [Fact]
     public void Nlp_assert_writes_exactly_one_line_per_input_line_even_for_bad_lines()
     {
         using var tmp = new TempDirectory();
