@@ -24,7 +24,8 @@ foreach (var suite in suites)
         "dicom-pixels" => DicomPixelBenchmarks.Run(shared),
         "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
         "documents" => DocumentBenchmarks.Run(shared, work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, all)"),
+        "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, server, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

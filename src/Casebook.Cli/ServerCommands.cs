@@ -27,6 +27,7 @@ public static class ServerCommands
             InsecureHttp = a.Flag("insecure-http"),
             JwtKeyFile = a.Get("jwt-key-file"),
             RequestsPerWindow = (int)(a.Long("rate-limit") ?? 600),
+            IngestBatchSize = a.Long("ingest-batch") is { } batch ? (int)batch : null,
         };
         a.EnsureAllUsed();
         if (!File.Exists(Path.Combine(dir, "casebook.db")))

@@ -20,6 +20,8 @@ public sealed class ServerOptions
     /// <summary>JWT signing key file (hex); default $CASEBOOK_JWT_KEY_FILE, else &lt;db&gt;/server/jwt-signing.key.</summary>
     public string? JwtKeyFile { get; init; }
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>Studies per commit in ingest jobs (null: the engine's default); a crash loses at most the batch in flight.</summary>
+    public int? IngestBatchSize { get; init; }
 
     // Limits: uploads, request rate, query cost.
     /// <summary>Largest ingest upload (all files of one request).</summary>

@@ -42,7 +42,7 @@ public sealed class IngestJob
 /// Runs ingest jobs one at a time in the background (ingest is one writer anyway), each over its upload folder, which is
 /// deleted when the job ends. Jobs are kept in memory: a restart forgets finished jobs but never committed data.
 /// </summary>
-public sealed class IngestJobs(CasebookDb db) : IDisposable
+public sealed class IngestJobs(CasebookDb db, ServerOptions options) : IDisposable
 {
     readonly ConcurrentDictionary<string, IngestJob> _jobs = new();
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -65,7 +65,9 @@ public sealed class IngestJobs(CasebookDb db) : IDisposable
         {
             job.State = "running";
             var progress = new SyncProgress(p => { job.Stage = p.Stage; job.Done = p.Done; job.Total = p.Total; });
-            job.Result = db.Ingest([job.Folder], new IngestOptions { Message = job.Message ?? $"ingest job {job.Id} by {job.Owner}" }, progress);
+            var ingestOptions = new IngestOptions { Message = job.Message ?? $"ingest job {job.Id} by {job.Owner}" };
+            if (options.IngestBatchSize is { } batch) ingestOptions.BatchSize = batch;
+            job.Result = db.Ingest([job.Folder], ingestOptions, progress);
             db.SaveIndexes();
             job.State = "succeeded";
         }
