@@ -60,6 +60,18 @@ public static class ServerBenchmarks
                     if (r.FirstError != null) sb.AppendLine($"\nfirst error: {r.FirstError}\n");
                 }
             }
+            // Same-run baseline: the same searches in-process, one at a time, without HTTP, auth or audit.
+            var engine = new List<double>();
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; clock.Elapsed < duration; i++)
+            {
+                var t = Stopwatch.GetTimestamp();
+                server.Db.Search(ServerLoad.Queries[i % ServerLoad.Queries.Length]).Limit(10).Execute();
+                engine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+            engine.Sort();
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| 1 | engine in-process (no HTTP, auth, audit) | {engine.Count} | {engine.Count / clock.Elapsed.TotalSeconds:0.0} | {engine[engine.Count / 2]:0.0} | {engine[Math.Min(engine.Count - 1, (int)(engine.Count * 0.99))]:0.0} | {engine[^1]:0} | | | |"));
             sb.AppendLine($"\nLoad average (1/5/15 min) before: {load0}; after: {LoadAverage()}.");
         }
         finally

@@ -7,7 +7,7 @@ namespace Casebook.Server.Audit;
 public sealed record AuditedAttribute(string Action);
 
 /// <summary>
-/// Records every call of an audited endpoint — allowed, refused (401/403/429) or failed — after it ends: who, role, what
+/// Records every call of an audited endpoint — allowed, refused (401/403/429) or failed — as it answers: who, role, what
 /// (path and query), from where, and the outcome. Runs before authorization, so refusals are recorded too.
 /// Endpoints may add a detail (result count, job id) in <c>HttpContext.Items["audit.detail"]</c>.
 /// </summary>
@@ -19,20 +19,24 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditLog audit)
     {
         var action = ctx.GetEndpoint()?.Metadata.GetMetadata<AuditedAttribute>()?.Action;
         if (action == null) { await next(ctx); return; }
-        string outcome;
+        // Recorded as the response starts, so no byte of an answer leaves before its entry is written (and a client that
+        // has its answer can read the entry); once only, whether the response or an exception comes first.
+        var recorded = 0;
+        void RecordOnce(int status)
+        {
+            if (Interlocked.Exchange(ref recorded, 1) == 0) Record(ctx, action, Outcome(status));
+        }
+        ctx.Response.OnStarting(() => { RecordOnce(ctx.Response.StatusCode); return Task.CompletedTask; });
         try
         {
             await next(ctx);
-            outcome = Outcome(ctx.Response.StatusCode);
         }
         catch (Exception e)
         {
-            outcome = Outcome(ProblemExceptionHandler.Classify(e).Status);
             ctx.Items[DetailKey] ??= e.Message;
-            Record(ctx, action, outcome);
+            RecordOnce(ProblemExceptionHandler.Classify(e).Status);
             throw;
         }
-        Record(ctx, action, outcome);
     }
 
     void Record(HttpContext ctx, string action, string outcome) =>
