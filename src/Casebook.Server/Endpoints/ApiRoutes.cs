@@ -31,6 +31,9 @@ public static class ApiRoutes
         api.MapGet("/blobs/{sha256}", Blobs.Download).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("blob.download"))
             .WithSummary("An original binary (DICOM, PDF, audio); not for researchers");
 
+        api.MapPost("/patients/lookup", Patients.Lookup).RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"))
+            .WithSummary("A patient's studies by MRN (pseudonymised with the key, never stored); clinicians and admins");
+
         api.MapGet("/versions", Versions.List).WithSummary("Versions (same JSON as `casebook versions --json`)");
         api.MapGet("/stats", Stats.Get).WithSummary("Counts (researchers see counts under 11 as \"<11\")");
         api.MapGet("/export", Export.Download).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"))

@@ -73,6 +73,7 @@ public static class CasebookAuth
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Policies.AnyRole, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.All))
             .AddPolicy(Roles.Policies.Originals, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Clinician, Roles.Validator, Roles.Admin))
+            .AddPolicy(Roles.Policies.ClinicalLookup, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Clinician, Roles.Admin))
             .AddPolicy(Roles.Policies.Export, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Researcher, Roles.Admin))
             .AddPolicy(Roles.Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Admin));
     }

@@ -22,6 +22,8 @@ public static class Roles
         /// <summary>Original blobs (DICOM, audio, PDF): not researchers.</summary>
         public const string Originals = "originals";
         public const string Export = "export";
+        /// <summary>Look-up by MRN: clinicians (and admins).</summary>
+        public const string ClinicalLookup = "clinical-lookup";
         public const string Admin = "admin";
     }
 

@@ -90,15 +90,34 @@ async function search(event) {
 }
 
 async function runSearch(params) {
+  await showResults(() => api("/api/search?" + params.toString()));
+}
+
+// Similar cases: the dropped or chosen file is sent as multipart with the current text and filters.
+async function searchByImage(file) {
+  if (!file) return;
+  const form = new FormData();
+  form.append("image", file, file.name);
+  form.append("limit", "20");
+  const q = $("q").value.trim();
+  if (q) form.append("q", q);
+  const where = buildFilter();
+  if (where) form.append("where", where);
+  state.lastSearch = null;
+  await showResults(() => api("/api/search/image", { method: "POST", body: form }), `similar to ${file.name}: `);
+}
+
+async function showResults(request, label = "") {
   $("search-status").textContent = "Searching…";
+  $("error").textContent = "";
   releaseImages();
   const list = $("results");
   list.innerHTML = "";
   try {
     const started = performance.now();
-    const body = await (await api("/api/search?" + params.toString())).json();
+    const body = await (await request()).json();
     const ms = Math.round(performance.now() - started);
-    $("search-status").textContent = body.results.length === 0 ? "No matching studies." : `${body.results.length} studies (${ms} ms)`;
+    $("search-status").textContent = label + (body.results.length === 0 ? "No matching studies." : `${body.results.length} studies (${ms} ms)`);
     for (const hit of body.results) list.appendChild(renderHit(hit));
   } catch (e) {
     $("search-status").textContent = "";
@@ -225,6 +244,11 @@ function init() {
   $("login-form").addEventListener("submit", signIn);
   $("search-form").addEventListener("submit", search);
   $("logout").addEventListener("click", () => signOut());
+  const drop = $("drop-zone");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); searchByImage(e.dataTransfer.files[0]); });
+  $("image-file").addEventListener("change", (e) => { searchByImage(e.target.files[0]); e.target.value = ""; });
   $("slice-range").addEventListener("input", (e) => showSlice(Number(e.target.value)));
   $("preset").addEventListener("change", () => showSlice(viewer.index));
   $("slice-frame").addEventListener("keydown", viewerKeys);

@@ -98,6 +98,17 @@ public class SearchPageBrowserTests(DemoCorpusFixture demo)
     }
 
     [Fact]
+    public async Task Choosing_an_image_lists_similar_cases()
+    {
+        var page = await SignedInPage("clinician");
+        await page.SetInputFilesAsync("#image-file", Path.Combine(demo.CorpusDir, "images", "ct-0006.png"));
+        await Assertions.Expect(page.Locator("#search-status")).ToContainTextAsync("similar to ct-0006.png");
+        await Assertions.Expect(page.Locator("#results > li h2 a").First).ToHaveTextAsync("DEMO-CT-0006");
+        await Screenshot(page, "similar-cases");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Slices_scroll_by_keyboard_wheel_and_slider_and_ct_takes_window_presets()
     {
         var studyId = await IngestSeriesAsync();

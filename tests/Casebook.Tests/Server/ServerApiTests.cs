@@ -130,6 +130,20 @@ public class ServerApiTests(DemoCorpusFixture demo)
     }
 
     [Fact]
+    public async Task A_clinician_looks_a_patient_up_by_mrn_which_is_never_stored_or_logged()
+    {
+        var r = await server.As("clinician").PostAsync("api/patients/lookup", new StringContent("{\"mrn\":\"PAT-1001\"}", Encoding.UTF8, "application/json"));
+        var body = await Json(r);
+        Assert.Equal(["DEMO-CR-0001", "DEMO-CR-0002"], body["studies"]!.AsArray().Select(s => s!["study_id"]!.GetValue<string>()).Order());
+        Assert.Equal(demo.Db.GetStudy("DEMO-CR-0001")!.PatientPseudoId, body["patient_pseudo_id"]!.GetValue<string>());
+        var audit = await server.As("admin").GetStringAsync("api/audit?limit=100000");
+        Assert.Contains("patient.lookup", audit);
+        Assert.DoesNotContain("PAT-1001", audit);
+        var none = await Json(await server.As("clinician").PostAsync("api/patients/lookup", new StringContent("{\"mrn\":\"NOBODY\"}", Encoding.UTF8, "application/json")));
+        Assert.Empty(none["studies"]!.AsArray());
+    }
+
+    [Fact]
     public async Task Export_streams_the_table_and_researchers_get_no_blobs()
     {
         var jsonl = await server.As("researcher").GetStringAsync("api/export?format=jsonl");

@@ -35,6 +35,7 @@ public class ServerSecurityTests(DemoCorpusFixture demo)
         yield return new("token", c => c.PostAsync("api/token", null), All);
         yield return new("original blob", c => c.GetAsync($"api/blobs/{blob}"), "clinician validator admin");
         yield return new("export", c => c.GetAsync("api/export?format=jsonl"), "researcher admin");
+        yield return new("patient lookup", c => c.PostAsync("api/patients/lookup", new StringContent("{\"mrn\":\"PAT-1001\"}", Encoding.UTF8, "application/json")), "clinician admin");
         // Admitted calls that are refused on their content, so the matrix changes nothing.
         yield return new("ingest", c => c.PostAsync("api/ingest", new MultipartFormDataContent { { new StringContent("x"), "files", "../escape.csv" } }), "admin", HttpStatusCode.BadRequest);
         yield return new("job", c => c.GetAsync("api/jobs/0000000000000000"), "admin", HttpStatusCode.NotFound);
