@@ -42,7 +42,7 @@ public static class ServerCommands
         Console.Out.Flush();
         Console.Error.WriteLine($"casebook: serving {Path.GetFullPath(dir)} on {server.Urls[0]} (search page /, API /api, OpenAPI /openapi/v1.json, API page /scalar); Ctrl-C stops");
         stopping.Task.Wait();
-        Console.Error.WriteLine("casebook: stopping (waiting for a running ingest to finish its batch)…");
+        Console.Error.WriteLine("casebook: stopping (a running ingest job finishes first)…");
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
     }

@@ -84,7 +84,7 @@ public sealed class IngestJobs(CasebookDb db, ServerOptions options) : IDisposab
         }
     }
 
-    /// <summary>Waits for running jobs (server shutdown): an ingest in flight finishes its batch rather than being cut.</summary>
+    /// <summary>Waits for running jobs (server shutdown): an ingest in flight finishes rather than being cut mid-batch.</summary>
     public Task DrainAsync() => Task.WhenAll(_running.ToArray());
 
     public void Dispose() => _oneAtATime.Dispose();
