@@ -116,6 +116,22 @@ public sealed class CasebookServer : IAsyncDisposable
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files, OnPrepareResponse = c => c.Context.Response.Headers.CacheControl = "no-cache" });
         }
         app.UseRouting();
+        // Per remote address, before authentication: bad credentials are checked (and audited) only within this budget, so
+        // a flood of them cannot flood the audit log. Generous (10× the per-caller limit) since many callers may share a NAT.
+        var perAddress = PartitionedRateLimiter.Create<HttpContext, string>(ctx =>
+            ctx.Request.Path.StartsWithSegments("/health") ? RateLimitPartition.GetNoLimiter("health")
+                : RateLimitPartition.GetFixedWindowLimiter("ip:" + CasebookAuth.Remote(ctx), _ => new FixedWindowRateLimiterOptions
+                    { PermitLimit = (int)Math.Min(int.MaxValue, 10L * options.RequestsPerWindow), Window = options.RateWindow, QueueLimit = 0 }));
+        app.Use(async (ctx, next) =>
+        {
+            using var lease = await perAddress.AcquireAsync(ctx, 1, ctx.RequestAborted);
+            if (!lease.IsAcquired)
+            {
+                await Results.Problem(statusCode: 429, title: "Too many requests", detail: "too many requests from this address").ExecuteAsync(ctx);
+                return;
+            }
+            await next();
+        });
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseMiddleware<AuditMiddleware>();

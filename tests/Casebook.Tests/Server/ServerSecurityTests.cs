@@ -210,6 +210,15 @@ public class ServerSecurityTests(DemoCorpusFixture demo)
         other.DefaultRequestHeaders.Authorization = new("Bearer", server.Keys["admin"]);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("api/versions")).StatusCode); // another caller has its own budget
         Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("health")).StatusCode); // health is never limited
+
+        // Bad credentials from one address are refused by the per-address budget (10 × 3 here) before they are checked,
+        // so they cannot flood the audit log.
+        using var flood = new HttpClient { BaseAddress = new Uri(limited.Urls[0] + "/") };
+        flood.DefaultRequestHeaders.Authorization = new("Bearer", "cbk_000000000000_bad");
+        var codes = new List<HttpStatusCode>();
+        for (var i = 0; i < 40; i++) codes.Add((await flood.GetAsync("api/versions")).StatusCode);
+        Assert.Contains(HttpStatusCode.Unauthorized, codes);
+        Assert.Equal(HttpStatusCode.TooManyRequests, codes[^1]);
     }
 
     [Fact]
