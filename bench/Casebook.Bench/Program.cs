@@ -28,7 +28,8 @@ foreach (var suite in suites)
         "nlp" => NlpBenchmarks.Run(shared),
         "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
         "phi" => PhiBenchmarks.Run(shared, work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, all)"),
+        "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

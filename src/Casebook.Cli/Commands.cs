@@ -38,6 +38,9 @@ public static partial class Commands
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
+          serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
+          keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
+          audit [--verify] [--json]    the server's hash-chained audit log
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -53,7 +56,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -74,6 +77,9 @@ public static partial class Commands
             "transcribe" => ExtractCommands.Transcribe(rest),
             "nlp" => NlpCommands.Run(rest),
             "codes" => NlpCommands.Codes(rest),
+            "serve" => ServerCommands.Serve(rest),
+            "keys" => ServerCommands.Keys(rest),
+            "audit" => ServerCommands.Audit(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
@@ -146,27 +152,10 @@ public static partial class Commands
         var json = a.Flag("json");
         a.EnsureAllUsed();
         var result = query.Execute();
-        if (json) WriteJson(SearchJson(result));
+        if (json) Console.Out.WriteLine(SearchResultJson.Serialize(result));
         else PrintSearch(result);
         return 0;
     }
-
-    internal static JsonObject SearchJson(SearchResult result) => new()
-    {
-        ["results"] = new JsonArray(result.Results.Select(h => (JsonNode)new JsonObject
-        {
-            ["study_id"] = h.StudyId,
-            ["patient_pseudo_id"] = h.PatientPseudoId,
-            ["score"] = h.Score,
-            ["modality"] = h.Modality,
-            ["exam_date"] = h.ExamDate,
-            ["matches"] = new JsonArray(h.Matches.Select(m => (JsonNode)new JsonObject
-            {
-                ["segment_id"] = m.SegmentId, ["kind"] = m.Kind, ["text"] = m.Text, ["score"] = m.Score, ["snippet"] = m.Snippet,
-            }).ToArray()),
-        }).ToArray()),
-        ["took_ms"] = Math.Round(result.TookMs, 3),
-    };
 
     internal static void PrintSearch(SearchResult result, TextWriter? w = null)
     {
