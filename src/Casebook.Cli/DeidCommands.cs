@@ -34,6 +34,7 @@ public static class DeidCommands
 
     public static int Run(string[] args)
     {
+        if (args.Any(a => a is "--help" or "-h")) { Console.Out.WriteLine(Usage); return 0; }
         try
         {
             var a = new Args(args, Flags);

@@ -407,15 +407,16 @@ public sealed class DicomDeidentifier
             ctx.Notes.Add($"burned-in text not checked: {e.Message}");
             return new($"failed: {e.Message}", null, null, null);
         }
-        List<PixelRegion> regions;
-        lock (_seriesText)
-        {
-            if (!_seriesText.TryGetValue(series, out var seen)) seen = (0, new List<PixelRegion>());
-            seen.Regions.AddRange(finding.Regions);
-            _seriesText[series] = (seen.Checked + 1, seen.Regions);
-            // An instance masks what was found in it and in the series before it (the same annotation, maybe read less well here).
-            regions = series.Length > 0 ? seen.Regions.ToList() : finding.Regions.ToList();
-        }
+        var regions = finding.Regions.ToList();
+        if (series.Length > 0)
+            lock (_seriesText)
+            {
+                if (!_seriesText.TryGetValue(series, out var seen)) seen = (0, new List<PixelRegion>());
+                seen.Regions.AddRange(finding.Regions);
+                _seriesText[series] = (seen.Checked + 1, seen.Regions);
+                // An instance masks what was found in it and in the series before it (the same annotation, maybe read less well here).
+                regions = seen.Regions.ToList();
+            }
         ctx.Notes.Add($"burned-in text OCR of frame {finding.Frame}: {finding.Words} word(s) in the border band");
         return new("checked", finding.Words > 0, finding.Words, regions);
     }
