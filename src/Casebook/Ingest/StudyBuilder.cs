@@ -226,6 +226,8 @@ public sealed class IngestOptions
     public DocumentExtractionOptions Documents { get; set; } = new();
     /// <summary>Dictations: the speech-to-text engine (default: offline PocketSphinx), loaded once per ingest.</summary>
     public SpeechToTextOptions SpeechToText { get; set; } = new() { Engine = SpeechToTextOptions.PocketSphinx };
+    /// <summary>FHIR ingest: patient issuer and the timeline windows (Ingest/Fhir, Timeline/).</summary>
+    public Fhir.FhirIngestOptions Fhir { get; set; } = new();
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>

@@ -15,6 +15,8 @@ public sealed record StudyInput(
     public Casebook.Extract.Dicom.DicomStudy? DicomStudy { get; init; }
     /// <summary>Scanned reports and dictations: an audio recording (.wav/.mp3/.ogg/.flac/.m4a) of the report, transcribed at ingest.</summary>
     public string? DictationPath { get; init; }
+    /// <summary>FHIR ingest: the FHIR ImagingStudy (or report) this study's text was built from (Ingest/Fhir).</summary>
+    public Fhir.FhirImagingStudy? Fhir { get; init; }
 }
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
@@ -43,7 +45,10 @@ public static class StudyManifest
     /// DICM magic, zips, DICOMDIRs and the DICOM inside manifest-less folders, grouped into one study per
     /// StudyInstanceUID across all arguments (study_id = keyed remap of the UID, see Ingest/Dicom/DicomDiscovery).
     /// </summary>
-    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key)
+    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key) => Discover(paths, errors, key, null);
+
+    /// <summary>As above; with <paramref name="fhir"/>, FHIR files (.ndjson, .json naming a resourceType) are collected there (FHIR ingest).</summary>
+    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key, List<string>? fhir)
     {
         var found = new List<StudyInput>();
         var dicom = new Dicom.DicomDiscovery();
@@ -58,10 +63,12 @@ public static class StudyManifest
                 {
                     found.AddRange(ScanFolder(path));
                     if (key != null) dicom.AddFolder(path, errors); // DICOM ingest
+                    fhir?.AddRange(Fhir.FhirResourceReader.InFolder(path)); // FHIR ingest
                 }
             }
             else if (!File.Exists(path)) errors.Add(new IngestError(raw, "no such file or directory"));
             else if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) found.AddRange(ReadCsv(path, errors));
+            else if (fhir != null && (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))) fhir.Add(path); // FHIR ingest (the reader says when it is not FHIR)
             else if (key != null && (Dicom.DicomDiscovery.IsZip(path) || Dicom.DicomDiscovery.IsDicomCandidate(path))) dicom.AddFile(path, errors); // DICOM ingest
             else if (IsReport(path) || IsImage(path))
             {

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Casebook.Ingest;
+using Casebook.Ingest.Fhir;
+using Casebook.Model;
+using Casebook.Timeline;
+
+namespace Casebook;
+
+public sealed partial class CasebookDb
+{
+    /// <summary>
+    /// FHIR ingest, first half: reads the FHIR files, commits their events (one version), and returns the study inputs with
+    /// the FHIR imaging/document studies merged in: an ImagingStudy whose remapped UID equals a DICOM study of this ingest
+    /// becomes that study's report text; the others are studies of their own.
+    /// </summary>
+    internal (List<StudyInput> Inputs, FhirIngestStats? Stats, IReadOnlySet<string> Patients) IngestFhir(
+        IReadOnlyList<string> files, List<StudyInput> inputs, List<IngestError> errors, IngestOptions options, PatientPseudonym key)
+    {
+        if (files.Count == 0) return (inputs, null, new HashSet<string>());
+        var clock = Stopwatch.StartNew();
+        var entries = new List<FhirEntry>();
+        foreach (var f in files.Distinct()) entries.AddRange(FhirResourceReader.Read(f, errors));
+        var batch = new FhirTimelineMapper(key, options.Fhir.Issuer, errors).Map(entries);
+        var commit = CommitEvents(batch.Events, options.Message ?? $"ingest FHIR: {batch.Events.Count} events from {files.Count} files");
+        var merged = new List<StudyInput>(inputs);
+        var index = merged.Select((s, i) => (s.StudyId, i)).GroupBy(x => x.StudyId).ToDictionary(g => g.Key, g => g.First().i);
+        foreach (var study in batch.Studies)
+        {
+            var text = study.BuildText();
+            if (text.Length == 0) text = "EXAM: imaging study (FHIR gives no procedure, modality or body site).";
+            var extra = new Dictionary<string, string>();
+            if (study.Patient.Sex != null) extra["sex"] = study.Patient.Sex;
+            var day = study.Started?.Date;
+            if (day != null && study.Patient.AgeOn(DateOnly.ParseExact(day, "yyyy-MM-dd")) is { } age) extra["age"] = age.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (index.TryGetValue(study.StudyId, out var at))
+            {
+                var dicom = merged[at];
+                if (dicom.Fhir != null) { errors.Add(new IngestError(study.Source, $"study {study.StudyId}: a second ImagingStudy names the same Study Instance UID; ignored")); continue; }
+                if (key.Pseudonymise(dicom.Issuer, dicom.PatientId) != study.Patient.PseudoId)
+                    errors.Add(new IngestError(dicom.Origin, $"study {study.StudyId}: the DICOM PatientID/issuer and the FHIR Patient identifier give different pseudonyms (check IssuerOfPatientID against the identifier system, or set the FHIR issuer); the images keep the DICOM patient"));
+                merged[at] = dicom with
+                {
+                    ReportText = dicom.ReportText == null && dicom.ReportPath == null ? text : dicom.ReportText,
+                    Fhir = study,
+                    Extra = new Dictionary<string, string>(dicom.Extra.Concat(extra.Where(kv => !dicom.Extra.ContainsKey(kv.Key)))),
+                };
+                continue;
+            }
+            index[study.StudyId] = merged.Count;
+            merged.Add(new StudyInput(study.StudyId, study.Patient.Id, study.Patient.Issuer, study.Modality, day, null, [], study.Source)
+            {
+                ReportText = text, Fhir = study, Extra = extra,
+            });
+        }
+        var stats = new FhirIngestStats(files.Count, batch.Resources, batch.Unmapped, batch.Events.Count, commit.Inserted + commit.Updated,
+            batch.Studies.Count, commit.Version, clock.Elapsed.TotalSeconds);
+        return (merged, stats, commit.Patients);
+    }
+
+    /// <summary>
+    /// Before building: a DICOM (or image-only) study whose live row carries FHIR-derived text keeps that text (a new version
+    /// merges, never replaces). Returns the input to build and the live row when one was read.
+    /// </summary>
+    internal StudyInput WithLiveFhirText(StudyInput input, Dictionary<string, string> liveHashes, out StudyRecord? liveRow)
+    {
+        liveRow = null;
+        if (!liveHashes.ContainsKey(input.StudyId)) return input;
+        liveRow = GetStudy(input.StudyId);
+        if (liveRow == null || input.Fhir != null || input.ReportText != null || input.ReportPath != null) return input;
+        if (liveRow.Metadata["fhir"] is null || liveRow.ReportText == null) return input;
+        return input with { ReportText = liveRow.ReportText };
+    }
+
+    /// <summary>
+    /// After building: stamps metadata.fhir, keeps what the live row had that this input does not bring (a FHIR-only rebuild
+    /// keeps the DICOM images and their vectors; a DICOM rebuild keeps metadata.fhir), and fills timeline_events.
+    /// </summary>
+    internal void MergeFhirAndTimeline(StudyRecord study, StudyInput input, StudyRecord? live, IngestOptions options)
+    {
+        if (input.Fhir != null) study.Metadata["fhir"] = input.Fhir.ToMetadata();
+        else if (live?.Metadata["fhir"] is { } liveFhir && study.ReportText == live.ReportText) study.Metadata["fhir"] = liveFhir.DeepClone();
+        if (live != null && study.Metadata["fhir"] != null)
+        {
+            var fhirOnly = input.Fhir != null && input.DicomStudy == null && input.ImagePaths.Count == 0;
+            if (fhirOnly && live.Segments.Any(g => g.Kind != SegmentKind.ReportParagraph))
+            {
+                study.DicomImage ??= live.DicomImage;
+                study.DicomMime ??= live.DicomMime;
+                study.Modality = live.Modality ?? study.Modality;
+                study.ExamDate = live.ExamDate ?? study.ExamDate;
+                study.Segments.AddRange(live.Segments.Where(g => g.Kind != SegmentKind.ReportParagraph));
+            }
+            foreach (var (k, v) in live.Metadata)
+                if (!study.Metadata.ContainsKey(k) && v != null) study.Metadata[k] = v.DeepClone();
+        }
+        study.TimelineEvents = TimelineColumnFor(study, options.Fhir.Timeline);
+    }
+}
