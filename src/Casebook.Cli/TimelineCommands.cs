@@ -18,8 +18,8 @@ public static partial class Commands
         if (a.Long("window") is { } w) options.WindowDays = w is > 0 and <= 36500 ? (int)w : throw new UsageException("--window must be 1..36500 days");
         if (a.Long("outcome-window") is { } ow) options.OutcomeWindowDays = ow is > 0 and <= 36500 ? (int)ow : throw new UsageException("--outcome-window must be 1..36500 days");
         var json = a.Flag("json");
-        a.EnsureAllUsed();
         using var db = OpenDb(a);
+        a.EnsureAllUsed();
         var t = db.Timeline(a.Positional[0], options) ?? throw new InvalidOperationException($"no study '{a.Positional[0]}' in this database");
         if (json)
         {

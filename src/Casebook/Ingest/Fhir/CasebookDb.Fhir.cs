@@ -43,7 +43,7 @@ public sealed partial class CasebookDb
                 {
                     ReportText = dicom.ReportText == null && dicom.ReportPath == null ? text : dicom.ReportText,
                     Fhir = study,
-                    Extra = new Dictionary<string, string>(dicom.Extra.Concat(extra.Where(kv => !dicom.Extra.ContainsKey(kv.Key)))),
+                    // Sex and age come from the DICOM header here (the slicer sets them); FHIR's only fill a FHIR-only row.
                 };
                 continue;
             }
@@ -82,8 +82,8 @@ public sealed partial class CasebookDb
         else if (live?.Metadata["fhir"] is { } liveFhir && study.ReportText == live.ReportText) study.Metadata["fhir"] = liveFhir.DeepClone();
         if (live != null && study.Metadata["fhir"] != null)
         {
-            var fhirOnly = input.Fhir != null && input.DicomStudy == null && input.ImagePaths.Count == 0;
-            if (fhirOnly && live.Segments.Any(g => g.Kind != SegmentKind.ReportParagraph))
+            var fhirOnly = input.Fhir != null && input.DicomStudy == null && input.ImagePaths.Count == 0 && live.Segments.Any(g => g.Kind != SegmentKind.ReportParagraph);
+            if (fhirOnly)
             {
                 study.DicomImage ??= live.DicomImage;
                 study.DicomMime ??= live.DicomMime;
@@ -91,8 +91,24 @@ public sealed partial class CasebookDb
                 study.ExamDate = live.ExamDate ?? study.ExamDate;
                 study.Segments.AddRange(live.Segments.Where(g => g.Kind != SegmentKind.ReportParagraph));
             }
+            // The live row's values win, except FHIR's own: on a FHIR-only rebuild they are the DICOM header's (sex, age_band, dicom…).
             foreach (var (k, v) in live.Metadata)
-                if (!study.Metadata.ContainsKey(k) && v != null) study.Metadata[k] = v.DeepClone();
+                if (v != null && k is not "fhir" and not "source_files" && (fhirOnly || !study.Metadata.ContainsKey(k))) study.Metadata[k] = v.DeepClone();
+            if (study.Metadata["source_files"] is JsonArray files && live.Metadata["source_files"] is JsonArray liveFiles)
+                foreach (var f in liveFiles.Select(x => x?.GetValue<string>()).Where(x => x != null).Except(files.Select(x => x?.GetValue<string>())).ToList())
+                    files.Add(f);
+        }
+        if (study.Metadata["fhir"] != null)
+        {
+            // A merged row is built in either order (DICOM then FHIR, or FHIR then DICOM): one key order, one content hash.
+            var sorted = new JsonObject();
+            foreach (var (k, v) in study.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList()) sorted[k] = v?.DeepClone();
+            if (sorted["source_files"] is JsonArray sf)
+            {
+                var names = sf.Select(x => x!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+                sorted["source_files"] = new JsonArray(names.Select(n => (JsonNode)n).ToArray());
+            }
+            study.Metadata = sorted;
         }
         study.TimelineEvents = TimelineColumnFor(study, options.Fhir.Timeline);
     }

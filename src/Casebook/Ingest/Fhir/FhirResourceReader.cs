@@ -20,7 +20,8 @@ public sealed record FhirEntry(string File, string Location, Resource Resource, 
 /// </summary>
 public static class FhirResourceReader
 {
-    static readonly FhirJsonDeserializer Deserializer = new(new DeserializerSettings().UsingMode(DeserializationMode.Recoverable));
+    static readonly FhirJsonDeserializer Strict = new(new DeserializerSettings());
+    static readonly FhirJsonDeserializer Tolerant = new(new DeserializerSettings().UsingMode(DeserializationMode.Recoverable));
 
     /// <summary>True for .ndjson files, and .json files whose first 4 KiB name a "resourceType".</summary>
     public static bool IsFhirFile(string path)
@@ -109,9 +110,19 @@ public static class FhirResourceReader
         var label = $"{where} {type ?? "(no resourceType)"}/{id ?? "(no id)"}";
         if (type == null) { errors.Add(new IngestError(path, $"{label}: no \"resourceType\"")); return; }
         if (!Hl7.Fhir.Model.ModelInfo.IsKnownResource(type)) { errors.Add(new IngestError(path, $"{label}: '{type}' is not an R4 resource type")); return; }
-        if (Deserializer.TryDeserializeResource(json.GetRawText(), out var resource, out var issues) && resource != null)
+        var raw = json.GetRawText();
+        // Strict first (clean resources, the common case, pass at once); on failure the tolerant mode decides whether the
+        // resource can still be used, and the strict issues are reported against it either way.
+        if (Strict.TryDeserializeResource(raw, out var resource, out var issues) && resource != null)
         {
             list.Add(new FhirEntry(path, where, resource, fullUrl));
+            return;
+        }
+        if (Tolerant.TryDeserializeResource(raw, out var tolerated, out _) && tolerated != null)
+        {
+            var why = issues.Select(x => x.Message).Distinct().ToList();
+            errors.Add(new IngestError(path, $"{label}: ingested despite: {string.Join("; ", why.Take(3))}{(why.Count > 3 ? $" (+{why.Count - 3} more)" : "")}"));
+            list.Add(new FhirEntry(path, where, tolerated, fullUrl));
             return;
         }
         var reasons = issues.Take(3).Select(x => x.Message).ToList();
