@@ -104,7 +104,7 @@ public class FhirIngestTests
         var glucose = Assert.Single(events, e => e.Type == EventType.Observation);
         Assert.Null(glucose.Value);
         Assert.Null(glucose.Abnormal);
-        Assert.Equal(["value"], glucose.Missing);
+        Assert.Equal(["time", "value"], glucose.Missing); // no effective[x] either: both named, neither filled in
         Assert.Equal("not-performed", glucose.Detail["data_absent_reason"]!.GetValue<string>());
         // Nothing identifying was stored.
         var raw = File.ReadAllText(Path.Combine(db.Directory, "casebook.db"), Encoding.Latin1);
