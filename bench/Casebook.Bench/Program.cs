@@ -24,7 +24,8 @@ foreach (var suite in suites)
         "dicom-pixels" => DicomPixelBenchmarks.Run(shared),
         "dicom-ingest" => DicomIngestBenchmarks.Run(shared, work),
         "documents" => DocumentBenchmarks.Run(shared, work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, all)"),
+        "fhir" => FhirBenchmarks.Run(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, fhir, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

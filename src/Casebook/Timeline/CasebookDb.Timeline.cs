@@ -37,6 +37,7 @@ public sealed partial class CasebookDb
         find.CommandText = "SELECT row_id, content_hash FROM patient_events WHERE event_id = @id AND v_to IS NULL";
         var findId = find.Parameters.Add("@id", SqliteType.Text);
         var seen = new HashSet<string>();
+        var inserter = new EventInserter(c, tx);
         foreach (var e in events)
         {
             if (!seen.Add(e.EventId)) continue; // the same resource twice in one ingest: the first wins
@@ -47,7 +48,7 @@ public sealed partial class CasebookDb
             if (liveHash == hash) { unchanged++; continue; }
             if (liveRow != null) { Exec(c, tx, "UPDATE patient_events SET v_to = @v WHERE row_id = @r", ("@v", version), ("@r", liveRow)); updated++; }
             else inserted++;
-            InsertEvent(c, tx, e, version, hash);
+            inserter.Insert(e, version, hash);
             patients.Add(e.PatientPseudoId);
         }
         if (inserted + updated == 0) { tx.Rollback(); return new EventCommitResult(null, 0, 0, unchanged, patients); }
@@ -58,18 +59,33 @@ public sealed partial class CasebookDb
 
     static string EventHash(TimelineEvent e) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e.ToJson().ToJsonString() + "|" + e.PatientPseudoId + "|" + e.SortTime)));
 
-    static void InsertEvent(SqliteConnection c, SqliteTransaction tx, TimelineEvent e, long version, string hash)
+    /// <summary>One prepared INSERT reused for every event of a commit (parameters rebound per row).</summary>
+    sealed class EventInserter
     {
-        Exec(c, tx, """
-            INSERT INTO patient_events(event_id, v_from, content_hash, patient_pseudo_id, time, time_end, precision, sort_time, type,
-                code_system, code, display, value, value_text, unit, canonical_value, canonical_unit, abnormal, abnormal_basis, status,
-                missing, study_id, source, detail)
-            VALUES (@id, @v, @h, @p, @t, @te, @pr, @st, @ty, @cs, @c, @d, @val, @vt, @u, @cv, @cu, @ab, @abb, @s, @m, @sid, @src, @det)
-            """,
-            ("@id", e.EventId), ("@v", version), ("@h", hash), ("@p", e.PatientPseudoId), ("@t", e.Time), ("@te", e.TimeEnd), ("@pr", e.Precision),
-            ("@st", e.SortTime), ("@ty", e.Type), ("@cs", e.CodeSystem), ("@c", e.Code), ("@d", e.Display), ("@val", e.Value), ("@vt", e.ValueText),
-            ("@u", e.Unit), ("@cv", e.CanonicalValue), ("@cu", e.CanonicalUnit), ("@ab", e.Abnormal is { } a ? (a ? 1 : 0) : null), ("@abb", e.AbnormalBasis),
-            ("@s", e.Status), ("@m", JsonSerializer.Serialize(e.Missing)), ("@sid", e.StudyId), ("@src", e.Source), ("@det", e.Detail.ToJsonString()));
+        static readonly string[] Names = ["@id", "@v", "@h", "@p", "@t", "@te", "@pr", "@st", "@ty", "@cs", "@c", "@d", "@val", "@vt", "@u", "@cv", "@cu", "@ab", "@abb", "@s", "@m", "@sid", "@src", "@det"];
+        readonly SqliteCommand _cmd;
+
+        public EventInserter(SqliteConnection c, SqliteTransaction tx)
+        {
+            _cmd = c.CreateCommand();
+            _cmd.Transaction = tx;
+            _cmd.CommandText = """
+                INSERT INTO patient_events(event_id, v_from, content_hash, patient_pseudo_id, time, time_end, precision, sort_time, type,
+                    code_system, code, display, value, value_text, unit, canonical_value, canonical_unit, abnormal, abnormal_basis, status,
+                    missing, study_id, source, detail)
+                VALUES (@id, @v, @h, @p, @t, @te, @pr, @st, @ty, @cs, @c, @d, @val, @vt, @u, @cv, @cu, @ab, @abb, @s, @m, @sid, @src, @det)
+                """;
+            foreach (var n in Names) _cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
+        }
+
+        public void Insert(TimelineEvent e, long version, string hash)
+        {
+            object?[] values = [e.EventId, version, hash, e.PatientPseudoId, e.Time, e.TimeEnd, e.Precision, e.SortTime, e.Type, e.CodeSystem, e.Code, e.Display,
+                e.Value, e.ValueText, e.Unit, e.CanonicalValue, e.CanonicalUnit, e.Abnormal is { } a ? (a ? 1 : 0) : null, e.AbnormalBasis, e.Status,
+                JsonSerializer.Serialize(e.Missing), e.StudyId, e.Source, e.Detail.ToJsonString()];
+            for (var i = 0; i < values.Length; i++) _cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+            _cmd.ExecuteNonQuery();
+        }
     }
 
     static TimelineEvent ReadEvent(SqliteDataReader r)

@@ -28,7 +28,7 @@ public sealed record FhirPatient(string Issuer, string Id, string PseudoId, Date
         var chosen = ids.FirstOrDefault(i => TypeCode(i) == "MR")
             ?? ids.FirstOrDefault(i => TypeCode(i) is null or "MR" or "PI" or "PT");
         string issuer, id;
-        if (chosen != null) { issuer = string.IsNullOrWhiteSpace(chosen.System) ? StudyManifest.DefaultIssuer : chosen.System.Trim(); id = chosen.Value.Trim(); }
+        if (chosen != null) { issuer = string.IsNullOrWhiteSpace(chosen.System) ? StudyManifest.DefaultIssuer : chosen.System!.Trim(); id = chosen.Value.Trim(); }
         else if (!string.IsNullOrWhiteSpace(p.Id)) { issuer = "fhir:Patient"; id = p.Id; }
         else return null;
         if (issuerOverride != null) issuer = issuerOverride;

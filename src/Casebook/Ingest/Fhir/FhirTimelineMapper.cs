@@ -326,7 +326,7 @@ public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverr
     {
         // The DICOM StudyInstanceUID: identifier system urn:dicom:uid (R4 ImagingStudy notes), or an RFC 3986 "urn:oid:" value.
         var uid = s.Identifier.Where(i => i.Value != null)
-            .Select(i => i.System == DicomUidSystem || i.Value.StartsWith("urn:oid:", StringComparison.Ordinal) ? i.Value.Replace("urn:oid:", "") : null)
+            .Select(i => i.System == DicomUidSystem || i.Value!.StartsWith("urn:oid:", StringComparison.Ordinal) ? i.Value!.Replace("urn:oid:", "") : null)
             .FirstOrDefault(v => v != null);
         var source = SourceOf(e);
         if (uid == null) errors.Add(new IngestError(e.File, $"{e.Label}: no DICOM Study Instance UID identifier (system {DicomUidSystem}); the study cannot link to DICOM images"));
@@ -338,9 +338,9 @@ public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverr
             Modality = s.Series.Select(x => x.Modality?.Code).Concat(s.Modality.Select(m => m.Code)).FirstOrDefault(m => !string.IsNullOrWhiteSpace(m)),
         };
         foreach (var m in s.Series.Select(x => x.Modality).Concat(s.Modality).Where(m => m?.Code != null))
-            study.Modalities.Add(m!.Display is { Length: > 0 } d ? $"{m.Code} ({d})" : m.Code);
+            study.Modalities.Add(m!.Display is { Length: > 0 } d ? $"{m.Code} ({d})" : m.Code!);
         foreach (var b in s.Series.Where(x => x.BodySite != null))
-            study.BodySites.Add((b.Laterality?.Display is { Length: > 0 } lat ? lat + " " : "") + (b.BodySite.Display ?? b.BodySite.Code));
+            study.BodySites.Add((b.Laterality?.Display is { Length: > 0 } lat ? lat + " " : "") + (b.BodySite!.Display ?? b.BodySite!.Code));
         foreach (var series in s.Series)
         {
             var titles = series.Instance.Select(i => i.Title).Where(t => !string.IsNullOrWhiteSpace(t)).Distinct().Take(3).ToList();

@@ -23,6 +23,8 @@ public static class LabUnits
     static readonly HashSet<string> HbA1cCodes = ["4548-4", "17856-6", "4549-2", "17855-8", "59261-8", "62388-4", "71875-9"];
     static readonly Lazy<SystemOfUnits> Ucum = new(UCUM.Load, LazyThreadSafetyMode.ExecutionAndPublication);
     static readonly object Gate = new(); // Fhir.Metrics' parser is not documented as thread-safe
+    // Non-offset UCUM units are linear: canonical(v, u) = v × canonical(1, u). Parsing a unit costs far more than a multiply.
+    static readonly Dictionary<string, CanonicalQuantity?> Factors = new(StringComparer.Ordinal);
 
     public static bool IsHbA1c(string? loinc, string? display) =>
         (loinc != null && HbA1cCodes.Contains(loinc)) || (display != null && display.Contains("A1c", StringComparison.OrdinalIgnoreCase));
@@ -47,10 +49,18 @@ public static class LabUnits
             case "[degF]": return new CanonicalQuantity((value - 32) * 5 / 9 + 273.15, "K");
             case "K": return new CanonicalQuantity(value, "K");
         }
+        CanonicalQuantity? factor;
+        lock (Gate)
+            if (!Factors.TryGetValue(unit, out factor)) Factors[unit] = factor = UnitFactor(unit);
+        return factor is { } f ? new CanonicalQuantity(value * f.Value, f.Unit) : null;
+    }
+
+    /// <summary>Canonical form of 1 <paramref name="unit"/>; null when Fhir.Metrics cannot read or convert it. Caller holds <see cref="Gate"/>.</summary>
+    static CanonicalQuantity? UnitFactor(string unit)
+    {
         try
         {
-            Quantity canonical;
-            lock (Gate) canonical = Ucum.Value.Canonical(Ucum.Value.Quantity(value.ToString("R", CultureInfo.InvariantCulture), unit));
+            var canonical = Ucum.Value.Canonical(Ucum.Value.Quantity("1", unit));
             var symbols = canonical.Metric.ToString();
             return new CanonicalQuantity(canonical.Value.ValueToFloat(), symbols.Length == 0 ? "1" : symbols);
         }
