@@ -270,6 +270,7 @@ public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverr
                 }
                 else if (ev.Unit != null) ev.Detail["canonical"] = "unit not convertible by UCUM";
                 break;
+            case Quantity: break; // a Quantity without a value: missing, named below
             case CodeableConcept cc: ev.ValueText = cc.Coding.FirstOrDefault()?.Display ?? cc.Text ?? cc.Coding.FirstOrDefault()?.Code; break;
             case FhirString s: ev.ValueText = s.Value; break;
             case FhirBoolean b when b.Value != null: ev.ValueText = b.Value.Value ? "true" : "false"; break;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Casebook.Extract.Dicom;
 using Casebook.Extract.Dicom.Deid;
+using Casebook.Extract.Documents;
 using Casebook.Ingest;
 using Casebook.Ingest.Fhir;
 using Casebook.Model;
@@ -261,5 +262,64 @@ public class FhirIngestTests
             Assert.Equal(1, db.CountStudies());
             AssertMerged(db);
         }
+    }
+
+    [Fact]
+    public void Documents_allergies_and_medication_statements_reach_the_timeline_and_the_text_pipeline()
+    {
+        using var tmp = new TempDirectory();
+        var pdf = SyntheticScan.TextPdf([["DISCHARGE SUMMARY", "Admitted with community acquired pneumonia of the left lower lobe.", "Treated with amoxicillin."]]);
+        var bundle = Bundle("searchset",
+            Patient("p5", "MRN-5"),
+            new JsonObject
+            {
+                ["resourceType"] = "DocumentReference", ["id"] = "doc1", ["status"] = "current", ["date"] = "2022-06-01T10:00:00Z",
+                ["type"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://loinc.org", ["code"] = "18842-5", ["display"] = "Discharge summary" }) },
+                ["subject"] = new JsonObject { ["reference"] = "Patient/p5" },
+                ["content"] = new JsonArray(new JsonObject { ["attachment"] = new JsonObject { ["contentType"] = "application/pdf", ["data"] = Convert.ToBase64String(pdf) } }),
+            },
+            new JsonObject
+            {
+                ["resourceType"] = "DocumentReference", ["id"] = "doc2", ["status"] = "current",
+                ["subject"] = new JsonObject { ["reference"] = "Patient/p5" },
+                ["content"] = new JsonArray(new JsonObject { ["attachment"] = new JsonObject { ["contentType"] = "text/plain", ["url"] = "https://example.org/note.txt" } }),
+            },
+            new JsonObject
+            {
+                ["resourceType"] = "AllergyIntolerance", ["id"] = "al1", ["patient"] = new JsonObject { ["reference"] = "Patient/p5" }, ["recordedDate"] = "2022-05-30",
+                ["verificationStatus"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["code"] = "confirmed" }) },
+                ["code"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://snomed.info/sct", ["code"] = "91936005", ["display"] = "Allergy to penicillin" }) },
+            },
+            new JsonObject
+            {
+                ["resourceType"] = "MedicationStatement", ["id"] = "ms1", ["status"] = "active", ["subject"] = new JsonObject { ["reference"] = "Patient/p5" },
+                ["effectivePeriod"] = new JsonObject { ["start"] = "2022-06-02" },
+                ["medicationCodeableConcept"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://www.nlm.nih.gov/research/umls/rxnorm", ["code"] = "308182", ["display"] = "Amoxicillin 250 MG Oral Capsule" }) },
+            });
+        var file = tmp["docs.json"];
+        File.WriteAllText(file, bundle.ToJsonString());
+        using var db = tmp.OpenDb();
+        var r = db.Ingest([file]);
+        // The URL-only attachment is reported, not fetched; everything else goes in.
+        var e = Assert.Single(r.Errors);
+        Assert.Contains("DocumentReference/doc2", e.Reason);
+        Assert.Contains("only a URL", e.Reason);
+
+        // The PDF's text layer became a document study whose paragraphs are embedded and searchable like any report.
+        var doc = Assert.Single(db.Studies());
+        Assert.StartsWith("fhir-DocumentReference-", doc.StudyId);
+        Assert.Contains("community acquired pneumonia", doc.ReportText);
+        Assert.Contains(doc.Segments, g => g.Kind == SegmentKind.ReportParagraph && g.Text!.Contains("amoxicillin") && g.TextEmbedding != null);
+        Assert.Contains(db.Search("pneumonia left lower lobe").Limit(5).ToList(), h => h.StudyId == doc.StudyId);
+
+        var events = db.PatientEvents(doc.PatientPseudoId);
+        var allergy = Assert.Single(events, x => x.Type == EventType.Allergy);
+        Assert.Equal("confirmed", allergy.Status);
+        var med = Assert.Single(events, x => x.Type == EventType.Medication);
+        Assert.Equal("statement", med.Detail["intent"]!.GetValue<string>());
+        Assert.Equal(2, events.Count(x => x.Type == EventType.Report));
+        Assert.Equal(doc.StudyId, events.Single(x => x.Type == EventType.Report && x.Time != null).StudyId);
+        // The medication started after the document: an outcome of it.
+        Assert.Contains(db.Outcomes(doc.StudyId), o => o.Kind == OutcomeKind.Medication && o.Event.Code == "308182");
     }
 }
