@@ -110,15 +110,17 @@ public static class FhirResourceReader
         var label = $"{where} {type ?? "(no resourceType)"}/{id ?? "(no id)"}";
         if (type == null) { errors.Add(new IngestError(path, $"{label}: no \"resourceType\"")); return; }
         if (!Hl7.Fhir.Model.ModelInfo.IsKnownResource(type)) { errors.Add(new IngestError(path, $"{label}: '{type}' is not an R4 resource type")); return; }
-        var raw = json.GetRawText();
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(json); // the resource's bytes, no string copy
         // Strict first (clean resources, the common case, pass at once); on failure the tolerant mode decides whether the
         // resource can still be used, and the strict issues are reported against it either way.
-        if (Strict.TryDeserializeResource(raw, out var resource, out var issues) && resource != null)
+        var strictReader = new Utf8JsonReader(raw);
+        if (Strict.TryDeserializeResource(ref strictReader, out var resource, out var issues) && resource != null)
         {
             list.Add(new FhirEntry(path, where, resource, fullUrl));
             return;
         }
-        if (Tolerant.TryDeserializeResource(raw, out var tolerated, out _) && tolerated != null)
+        var tolerantReader = new Utf8JsonReader(raw);
+        if (Tolerant.TryDeserializeResource(ref tolerantReader, out var tolerated, out _) && tolerated != null)
         {
             var why = issues.Select(x => x.Message).Distinct().ToList();
             errors.Add(new IngestError(path, $"{label}: ingested despite: {string.Join("; ", why.Take(3))}{(why.Count > 3 ? $" (+{why.Count - 3} more)" : "")}"));
