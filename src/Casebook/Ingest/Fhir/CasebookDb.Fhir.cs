@@ -65,10 +65,12 @@ public sealed partial class CasebookDb
     internal StudyInput WithLiveFhirText(StudyInput input, Dictionary<string, string> liveHashes, out StudyRecord? liveRow)
     {
         liveRow = null;
-        if (!liveHashes.ContainsKey(input.StudyId)) return input;
-        liveRow = GetStudy(input.StudyId);
-        if (liveRow == null || input.Fhir != null || input.ReportText != null || input.ReportPath != null) return input;
-        if (liveRow.Metadata["fhir"] is null || liveRow.ReportText == null) return input;
+        // Only two cases need the live row (so plain re-ingests never read it): a FHIR rebuild (to keep live images) and a
+        // report-less image rebuild (to keep live FHIR text).
+        var imageOnly = input.Fhir == null && input.ReportText == null && input.ReportPath == null;
+        if ((input.Fhir == null && !imageOnly) || !liveHashes.ContainsKey(input.StudyId)) return input;
+        liveRow = GetStudy(input.StudyId, withSegments: input.Fhir != null);
+        if (liveRow == null || !imageOnly || liveRow.Metadata["fhir"] is null || liveRow.ReportText == null) return input;
         return input with { ReportText = liveRow.ReportText };
     }
 
