@@ -20,7 +20,10 @@ public sealed record FhirEntry(string File, string Location, Resource Resource, 
 /// </summary>
 public static class FhirResourceReader
 {
-    static readonly FhirJsonDeserializer Strict = new(new DeserializerSettings());
+    // Strict about syntax and shape (wrong JSON kinds, unknown elements, bad primitives, unknown codes) but without the
+    // POCO validator: its cardinality and invariant checks doubled the parse time, and the mapper reports the elements it
+    // needs (subject, code, time) itself.
+    static readonly FhirJsonDeserializer Strict = new(new DeserializerSettings { Validator = null });
     static readonly FhirJsonDeserializer Tolerant = new(new DeserializerSettings().UsingMode(DeserializationMode.Recoverable));
 
     /// <summary>True for .ndjson files, and .json files whose first 4 KiB name a "resourceType".</summary>
