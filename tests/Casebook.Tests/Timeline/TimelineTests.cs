@@ -61,6 +61,25 @@ public class TimelineTests
     }
 
     [Fact]
+    public void Purging_a_patient_erases_their_events_and_a_study_purge_keeps_them()
+    {
+        using var tmp = new TempDirectory();
+        using var db = tmp.OpenDb();
+        var b = new WriteBatch();
+        b.Upserts.Add(StudyFactory.Full(db, "S1", patient: "p1"));
+        b.Upserts.Add(StudyFactory.Full(db, "S2", patient: "p1"));
+        db.Commit(b, "studies");
+        db.CommitEvents([
+            new TimelineEvent { EventId = "a", PatientPseudoId = "p1", Type = EventType.Procedure, Source = "Procedure/a" },
+            new TimelineEvent { EventId = "b", PatientPseudoId = "p2", Type = EventType.Procedure, Source = "Procedure/b" }], "events");
+        db.PurgeStudy("S1");
+        Assert.Single(db.PatientEvents("p1"));
+        db.PurgePatient("p1");
+        Assert.Empty(db.PatientEvents("p1"));
+        Assert.Single(db.PatientEvents("p2")); // other patients untouched
+    }
+
+    [Fact]
     public void A_format_3_database_upgrades_to_format_4_with_an_empty_events_table()
     {
         using var tmp = new TempDirectory();
