@@ -29,7 +29,8 @@ foreach (var suite in suites)
         "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
         "phi" => PhiBenchmarks.Run(shared, work),
         "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, all)"),
+        "fhir" => FhirBenchmarks.Run(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

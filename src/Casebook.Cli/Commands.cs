@@ -18,8 +18,9 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR] [--no-text-deid]   ingest folders (studies.csv, reports + images, scans, dictations, DICOM), manifests, DICOM files, zips, DICOMDIRs
-                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE]
+          ingest PATH... [--db DIR] [--no-text-deid]   ingest folders (studies.csv, reports + images, scans, dictations, DICOM, FHIR),
+                 manifests, DICOM files, zips, DICOMDIRs, FHIR .json bundles and .ndjson files
+                 [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE] [--fhir-issuer I]
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)
@@ -27,6 +28,7 @@ public static partial class Commands
           export --format parquet|arrow|jsonl --out PATH [--as-of V] [--no-blobs] [--segments]
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
+          timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
           gc                           remove blobs no version references
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
@@ -66,6 +68,7 @@ public static partial class Commands
             "export" => Export(a),
             "purge" => Purge(a),
             "stats" => Stats(a),
+            "timeline" => Timeline(a),
             "gc" => Gc(a),
             "eval" => Eval(a),
             "demo" => Demo(a),
@@ -106,6 +109,7 @@ public static partial class Commands
         if (a.Long("batch") is { } b) options.BatchSize = (int)b;
         ExtractCommands.ApplyIngestSpeechOptions(a, options); // --asr-engine, --whisper-model
         if (a.Flag("no-text-deid")) options.TextDeidentification = null;
+        options.Fhir.Issuer = a.Get("fhir-issuer"); // FHIR ingest: issuer for FHIR patients (docs/fhir.md)
         a.EnsureAllUsed();
         var bar = new ProgressBar();
         var result = db.Ingest(a.Positional, options, bar);
@@ -122,6 +126,7 @@ public static partial class Commands
         else
             Console.Out.WriteLine($"{result.Found} studies found: {result.Inserted} inserted, {result.Updated} updated, {result.Unchanged} unchanged, {result.Errors.Count} errors" +
                                   (result.Versions.Count > 0 ? $"; version {result.Versions[^1]}" : ""));
+        if (!json && result.Fhir is { } f) Console.Out.WriteLine($"FHIR: {f.Resources} resources in {f.Files} files, {f.Events} events ({f.EventsChanged} new or changed), {f.Studies} imaging/document studies");
         return result.Errors.Count > 0 ? 1 : 0;
     }
 

@@ -10,7 +10,11 @@ namespace Casebook;
 public sealed record Progress(string Stage, int Done, int Total);
 
 /// <summary>What an ingest did; <see cref="Errors"/> lists every bad input (file + reason).</summary>
-public sealed record IngestResult(int Found, int Inserted, int Updated, int Unchanged, IReadOnlyList<long> Versions, IReadOnlyList<IngestError> Errors);
+public sealed record IngestResult(int Found, int Inserted, int Updated, int Unchanged, IReadOnlyList<long> Versions, IReadOnlyList<IngestError> Errors)
+{
+    /// <summary>FHIR ingest: what the FHIR files gave (null when there were none).</summary>
+    public Casebook.Ingest.Fhir.FhirIngestStats? Fhir { get; init; }
+}
 
 public sealed partial class CasebookDb
 {
@@ -22,9 +26,15 @@ public sealed partial class CasebookDb
     public IngestResult Ingest(IEnumerable<string> paths, IngestOptions? options = null, IProgress<Progress>? progress = null)
     {
         var errors = new List<IngestError>();
+        var key = PatientPseudonym.Load(Options.KeyFile);
         var attachments = new List<StudyAttachment>();
-        var inputs = StudyManifest.Discover(paths, errors, PatientPseudonym.Load(Options.KeyFile), attachments); // the key remaps DICOM UIDs
-        return Ingest(inputs, attachments, errors, options, progress);
+        var fhirFiles = new List<string>();
+        var inputs = StudyManifest.Discover(paths, errors, key, attachments, fhirFiles); // the key remaps DICOM UIDs
+        // FHIR ingest: events are committed first; FHIR imaging studies join the inputs (merged with DICOM of the same UID).
+        var (merged, fhir, patients) = IngestFhir(fhirFiles, inputs, errors, options ??= new IngestOptions(), key);
+        var result = Ingest(merged, attachments, errors, options, progress);
+        var refreshed = RefreshTimelines(patients, merged.Select(s => s.StudyId).ToHashSet(), options.Fhir.Timeline, options.BatchSize);
+        return result with { Fhir = fhir, Updated = result.Updated + refreshed };
     }
 
     /// <summary>Ingests studies described in code (inline report text or file paths).</summary>
@@ -55,7 +65,8 @@ public sealed partial class CasebookDb
             {
                 try
                 {
-                    var study = builder.Build(input);
+                    var study = builder.Build(WithLiveFhirText(input, live, out var liveRow)); // FHIR ingest: keep FHIR text under new DICOM
+                    MergeFhirAndTimeline(study, input, liveRow, options); // FHIR ingest: keep images under new FHIR; timeline_events
                     StampModels(study);
                     if (live.TryGetValue(study.StudyId, out var hash) && hash == ContentHash.Of(study)) { unchanged++; continue; }
                     batch.Upserts.Add(study);

@@ -45,7 +45,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             // Scanned reports: a PDF/TIFF/PNG/JPEG report is kept as report_pdf and its extracted text (text layer or
             // OCR) becomes report_text; paragraphs then carry the 1-based page that holds their first character.
             ExtractedDocument? document = input.ReportText == null && IsDocumentReport(input.ReportPath!) ? ExtractDocument(study, input.ReportPath!) : null;
-            AddReport(study, input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!), document, phi, input.ReportPath == null ? null : Path.GetFileName(input.ReportPath));
+            AddReport(study, input.ReportText ?? document?.FullText ?? ReadReport(input.ReportPath!), document, input.ReportTextDeidentified ? null : phi, input.ReportPath == null ? null : Path.GetFileName(input.ReportPath));
             if (input.ReportPath != null) sources.Add(Path.GetFileName(input.ReportPath));
         }
         // Dictations: the recording is kept as dictation_audio and each transcript segment becomes a dictation_segment
@@ -407,6 +407,8 @@ public sealed class IngestOptions
     public List<IStudyReferenceResolver> StudyResolvers { get; } = new();
     /// <summary>Text de-identification of report, OCR and transcript text before it is stored (Extract/Clinical/Phi); null = off.</summary>
     public Casebook.Extract.Clinical.Phi.TextDeidOptions? TextDeidentification { get; set; } = new();
+    /// <summary>FHIR ingest: patient issuer and the timeline windows (Ingest/Fhir, Timeline/).</summary>
+    public Fhir.FhirIngestOptions Fhir { get; set; } = new();
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>

@@ -9,12 +9,16 @@ public sealed record StudyInput(
 {
     /// <summary>Report text given inline (API callers, evaluation) instead of a file.</summary>
     public string? ReportText { get; init; }
+    /// <summary>True when <see cref="ReportText"/> was read back from a stored row: already de-identified, so not again (dates would shift twice).</summary>
+    public bool ReportTextDeidentified { get; init; }
     /// <summary>Further manifest columns (sex, age, body_part, device, accession, ...), de-identified by the builder.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
     /// <summary>DICOM ingest: the study's series and instances when the study was discovered from DICOM files (ImagePaths then lists them).</summary>
     public Casebook.Extract.Dicom.DicomStudy? DicomStudy { get; init; }
     /// <summary>Scanned reports and dictations: an audio recording (.wav/.mp3/.ogg/.flac/.m4a) of the report, transcribed at ingest.</summary>
     public string? DictationPath { get; init; }
+    /// <summary>FHIR ingest: the FHIR ImagingStudy (or report) this study's text was built from (Ingest/Fhir).</summary>
+    public Fhir.FhirImagingStudy? Fhir { get; init; }
 }
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
@@ -55,7 +59,7 @@ public static class StudyManifest
     /// StudyInstanceUID across all arguments (study_id = keyed remap of the UID, see Ingest/Dicom/DicomDiscovery).
     /// Documents and recordings that name a study go to <paramref name="attachments"/>.
     /// </summary>
-    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key, List<StudyAttachment> attachments)
+    public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key, List<StudyAttachment> attachments, List<string>? fhir = null)
     {
         var found = new List<StudyInput>();
         var dicom = new Dicom.DicomDiscovery();
@@ -70,10 +74,12 @@ public static class StudyManifest
                 {
                     found.AddRange(ScanFolder(path, attachments));
                     if (key != null) dicom.AddFolder(path, errors); // DICOM ingest
+                    fhir?.AddRange(Fhir.FhirResourceReader.InFolder(path)); // FHIR ingest
                 }
             }
             else if (!File.Exists(path)) errors.Add(new IngestError(raw, "no such file or directory"));
             else if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) found.AddRange(ReadCsv(path, errors, attachments));
+            else if (fhir != null && (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))) fhir.Add(path); // FHIR ingest (the reader says when it is not FHIR)
             else if (key != null && (Dicom.DicomDiscovery.IsZip(path) || Dicom.DicomDiscovery.IsDicomCandidate(path))) dicom.AddFile(path, errors); // DICOM ingest
             else if (IsScan(path) || IsAudio(path))
             {

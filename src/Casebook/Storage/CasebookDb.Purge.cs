@@ -13,13 +13,13 @@ public sealed partial class CasebookDb
     /// a version and in the purges table (target pseudonym, counts), never the erased content.
     /// </summary>
     public PurgeResult PurgePatient(string patientPseudoId, string? author = null) =>
-        Purge("s.patient_pseudo_id = @t", patientPseudoId, $"patient {patientPseudoId}", author);
+        Purge("s.patient_pseudo_id = @t", patientPseudoId, $"patient {patientPseudoId}", author, purgeEvents: true);
 
     /// <summary>Erases every version of one study (see <see cref="PurgePatient"/>).</summary>
     public PurgeResult PurgeStudy(string studyId, string? author = null) =>
         Purge("s.study_id = @t", studyId, $"study {studyId}", author);
 
-    PurgeResult Purge(string where, string target, string label, string? author)
+    PurgeResult Purge(string where, string target, string label, string? author, bool purgeEvents = false)
     {
         author ??= Options.Author;
         int studies, rows;
@@ -35,6 +35,8 @@ public sealed partial class CasebookDb
                 Exec(c, tx, $"DELETE FROM studies_fts WHERE rowid IN (SELECT s.row_id FROM studies s WHERE {where})", ("@t", target));
                 rows = Exec(c, tx, $"DELETE FROM segments WHERE study_row_id IN (SELECT s.row_id FROM studies s WHERE {where})", ("@t", target));
                 rows += Exec(c, tx, $"DELETE FROM studies AS s WHERE {where}", ("@t", target));
+                // A patient's timeline events (FHIR) go with the patient; a single study's purge leaves the patient's timeline.
+                if (purgeEvents) rows += Exec(c, tx, "DELETE FROM patient_events WHERE patient_pseudo_id = @t", ("@t", target));
                 Exec(c, tx, "INSERT INTO versions(version, time, author, message) VALUES (@v, @t, @a, @m)",
                     ("@v", version), ("@t", Now()), ("@a", author), ("@m", $"purge {label}: {studies} studies, {rows} rows"));
                 Exec(c, tx, "INSERT INTO purges(version, time, author, target, studies_removed, rows_removed) VALUES (@v, @t, @a, @g, @s, @r)",

@@ -8,6 +8,7 @@ namespace Casebook.Storage;
 /// Format 1 (pre-release): no report_pdf columns and no extracted-feature columns.
 /// Format 2: adds report_pdf, anatomical_regions, pathology_findings, risk_factors.
 /// Format 3: adds studies_fts (document-level BM25 over each study row's segment text).
+/// Format 4: adds patient_events (FHIR timeline events, versioned like studies); existing rows are unchanged.
 /// </summary>
 internal static class FormatUpgrade
 {
@@ -49,6 +50,7 @@ internal static class FormatUpgrade
             CasebookDb.Exec(c, tx, $"INSERT INTO studies_fts(rowid, text) {StudyTextSelect}");
             from = 3;
         }
+        if (from == 3) from = 4; // patient_events was created by Schema.Create above; it starts empty
         CasebookDb.Exec(c, tx, "INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')"); // index text of rows older formats held
         CasebookDb.Exec(c, tx, "UPDATE meta SET value = @f WHERE key = 'format_version'", ("@f", from.ToString()));
         CasebookDb.Exec(c, tx, "INSERT OR REPLACE INTO meta(key, value) VALUES ('upgraded', @t)", ("@t", CasebookDb.Now()));

@@ -11,7 +11,7 @@ namespace Casebook.Storage;
 internal static class Schema
 {
     /// <summary>Format of the database directory; bump with an upgrade step in <see cref="FormatUpgrade"/>.</summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     public const string Create = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -76,6 +76,32 @@ internal static class Schema
             target TEXT NOT NULL,
             studies_removed INTEGER NOT NULL,
             rows_removed INTEGER NOT NULL);
+        -- Format 4: patient-level timeline events (FHIR), versioned like studies: live from v_from until v_to.
+        CREATE TABLE IF NOT EXISTS patient_events(
+            row_id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            v_from INTEGER NOT NULL,
+            v_to INTEGER,
+            content_hash TEXT NOT NULL,
+            patient_pseudo_id TEXT NOT NULL,
+            time TEXT,
+            time_end TEXT,
+            precision TEXT,
+            sort_time TEXT,
+            type TEXT NOT NULL,
+            code_system TEXT, code TEXT, display TEXT,
+            value REAL, value_text TEXT, unit TEXT,
+            canonical_value REAL, canonical_unit TEXT,
+            abnormal INTEGER,
+            abnormal_basis TEXT,
+            status TEXT,
+            missing TEXT NOT NULL DEFAULT '[]',
+            study_id TEXT,
+            source TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}');
+        CREATE UNIQUE INDEX IF NOT EXISTS patient_events_live ON patient_events(event_id) WHERE v_to IS NULL;
+        CREATE INDEX IF NOT EXISTS patient_events_patient ON patient_events(patient_pseudo_id, sort_time);
+        CREATE INDEX IF NOT EXISTS patient_events_study ON patient_events(study_id);
         """;
 
     /// <summary>Rows of alias <c>s</c> valid at version <c>@asof</c>.</summary>
