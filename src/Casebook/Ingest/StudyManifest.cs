@@ -50,6 +50,7 @@ public static class StudyManifest
 
     public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors) => Discover(paths, errors, null);
 
+    /// <summary>Studies only: documents and recordings that name a study (see the overload with attachments) are left out.</summary>
     public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors, PatientPseudonym? key) =>
         Discover(paths, errors, key, new List<StudyAttachment>());
 
@@ -129,6 +130,7 @@ public static class StudyManifest
     {
         var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         var images = files.Where(IsImage).GroupBy(Stem).ToDictionary(g => g.Key, g => g.ToList());
+        var audioByStem = files.Where(IsAudio).GroupBy(Stem).ToDictionary(g => g.Key, g => g.First());
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         var studies = new List<StudyInput>();
         // Rule 1: a typed report starts a study named by its stem; same-stem images and the first same-stem recording join it.
@@ -136,7 +138,7 @@ public static class StudyManifest
         {
             var stem = Path.GetFileNameWithoutExtension(report);
             var sameStem = images.GetValueOrDefault(Stem(report)) ?? [];
-            var dictation = files.FirstOrDefault(f => IsAudio(f) && Stem(f) == Stem(report));
+            var dictation = audioByStem.GetValueOrDefault(Stem(report));
             claimed.UnionWith(sameStem);
             if (dictation != null) claimed.Add(dictation);
             studies.Add(new StudyInput(stem, stem, DefaultIssuer, null, null, report, sameStem, report) { DictationPath = dictation });
@@ -157,11 +159,12 @@ public static class StudyManifest
             });
         }
         // Images in a study folder (or with the stem of a report scan at the top) belong with its scans and recordings.
+        var droppedStems = dropped.Select(Stem).ToHashSet(StringComparer.Ordinal);
         foreach (var img in files.Where(f => IsImage(f) && !claimed.Contains(f)))
         {
             var dir = Path.GetDirectoryName(img)!;
             string? owner = studyFolders.Contains(dir) ? Path.GetFileName(dir)
-                : string.Equals(dir, root, StringComparison.Ordinal) && dropped.Any(d => Stem(d) == Stem(img)) ? Path.GetFileNameWithoutExtension(img) : null;
+                : string.Equals(dir, root, StringComparison.Ordinal) && droppedStems.Contains(Stem(img)) ? Path.GetFileNameWithoutExtension(img) : null;
             if (owner == null) continue;
             attachments.Add(new StudyAttachment(img, AttachmentKind.Image, [new StudyReference(StudyReference.Name, owner)], img) { FallbackStudyId = owner });
         }
