@@ -121,7 +121,7 @@ public static class SimilarCases
             if (status == DiagnosisStatus.Refuted) { refuted.Add(d["code"]!.GetValue<string>()); continue; }
             outcomes.Add(new JsonObject
             {
-                ["kind"] = OutcomeKind.Diagnosis, ["source"] = "validation", ["code_system"] = d["system"]?.DeepClone(), ["code"] = d["code"]?.DeepClone(),
+                ["kind"] = OutcomeKind.Diagnosis, ["origin"] = "validation", ["code_system"] = d["system"]?.DeepClone(), ["code"] = d["code"]?.DeepClone(),
                 ["display"] = d["display"]?.DeepClone(), ["status"] = status, ["author"] = d["author"]?.DeepClone(), ["time"] = d["time"]?.DeepClone(),
             });
         }
@@ -129,7 +129,7 @@ public static class SimilarCases
         {
             if (o.Event.Code != null && refuted.Contains(o.Event.Code)) continue;
             var json = o.ToJson();
-            json.Insert(1, "source", "timeline");
+            json.Insert(1, "origin", "timeline");
             outcomes.Add(json);
         }
         return outcomes;
@@ -142,7 +142,7 @@ public static class SimilarCases
         foreach (var r in results)
             foreach (var o in r.Outcomes.OfType<JsonObject>())
             {
-                if (o["source"]?.GetValue<string>() == "validation" && o["status"]?.GetValue<string>() != DiagnosisStatus.Confirmed) continue;
+                if (o["origin"]?.GetValue<string>() == "validation" && o["status"]?.GetValue<string>() != DiagnosisStatus.Confirmed) continue;
                 var key = o["code"]?.GetValue<string>() ?? o["display"]?.GetValue<string>();
                 if (key == null) continue;
                 if (!groups.TryGetValue(key, out var g)) groups[key] = g = (o["display"]?.GetValue<string>(), new SortedSet<string>(StringComparer.Ordinal));
