@@ -89,6 +89,7 @@ public static class SimilarBenchmarks
             | top-10 share the query's confirmed diagnosis (mean precision@10) | {shared / queries.Count:0.000} |
             | … malignant queries / benign-normal queries | {sharedMalignant / Math.Max(1, nMalignant):0.000} / {sharedBenign / Math.Max(1, nBenign):0.000} |
             | random cases would give (label prior over the queries) | {expected:0.000} |
+            | … malignant / benign-normal prior | {prior:0.000} / {1 - prior:0.000} |
 
             """;
     }
