@@ -14,12 +14,15 @@ internal static class ValidatedRanking
 {
     public static SearchExecutor.RankedList? List(SqliteConnection c, string query, long version, double weight)
     {
+        // Only studies a validation commit touched are read (version_attribution is indexed by study), so a database without
+        // validations pays one lookup in sqlite_master per search.
+        if (CasebookDb.Scalar<long>(c, null, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'version_attribution'") == 0) return null;
         var q = " " + Normalise(query) + " ";
         using var cmd = c.CreateCommand();
-        // The LIKE prefilters keep this cheap: only studies with any validation are parsed.
         cmd.CommandText = $"""
             SELECT s.study_id, s.pathology_findings, s.metadata FROM studies s
-            WHERE {Schema.ValidAt} AND (s.pathology_findings LIKE '%"validated":true%' OR s.metadata LIKE '%"diagnoses"%')
+            WHERE {Schema.ValidAt} AND s.study_id IN (SELECT study_id FROM version_attribution)
+              AND (s.pathology_findings LIKE '%"validated":true%' OR s.metadata LIKE '%"diagnoses"%')
             ORDER BY s.study_id
             """;
         cmd.Parameters.AddWithValue("@asof", version);
