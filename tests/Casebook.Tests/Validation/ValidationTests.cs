@@ -103,4 +103,25 @@ public class ValidationTests
         Assert.Equal(["created"], db.History("S1")[0].Changed);
         Assert.Equal((v3, "deleted"), (db.History("S1")[^1].Version, db.History("S1")[^1].Changed[0]));
     }
+
+    [Fact]
+    public void Racing_editors_on_the_same_base_version_one_wins_the_others_get_conflicts()
+    {
+        using var tmp = new TempDirectory();
+        using var db = tmp.OpenDb();
+        var b = new WriteBatch();
+        b.Upserts.Add(Annotated(db, "S1", "FINDINGS: small left pleural effusion."));
+        var v1 = db.Commit(b, "ingest").Version!.Value;
+        var codes = new[] { "J90", "J91.8", "J94.8", "R09.1", "J18.9", "J98.4" };
+        var outcomes = codes.AsParallel().WithDegreeOfParallelism(codes.Length).Select(code =>
+        {
+            using var own = tmp.OpenDb(); // separate handles, as separate processes would be
+            try { own.SetDiagnosis("S1", code, "icd10cm", "confirmed", new Attribution("ed-" + code, "clinician"), v1); return code; }
+            catch (ValidationConflictException) { return null; }
+        }).ToList();
+        var winner = Assert.Single(outcomes, o => o != null);
+        var diagnoses = db.GetStudy("S1")!.Metadata["diagnoses"]!.AsArray();
+        Assert.Equal(winner, Assert.Single(diagnoses)!["code"]!.GetValue<string>());
+        Assert.Equal(2, db.History("S1").Count);
+    }
 }
