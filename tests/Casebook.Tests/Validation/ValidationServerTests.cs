@@ -40,7 +40,9 @@ public class ValidationServerTests
             Assert.Equal(2, h.Count); // the stale write left nothing
             Assert.Equal(("validator", "biopsy"), (h[1].Role, h[1].Reason));
         }
-        var similar = JsonNode.Parse(await researcher.GetStringAsync("api/similar?study=B0&limit=3"))!;
+        // Similar cases show per-case outcomes with exact small counts: clinical roles only (researchers use cohorts).
+        Assert.Equal(HttpStatusCode.Forbidden, (await researcher.GetAsync("api/similar?study=B0&limit=3")).StatusCode);
+        var similar = JsonNode.Parse(await validator.GetStringAsync("api/similar?study=B0&limit=3"))!;
         Assert.Equal(3, similar["results"]!.AsArray().Count);
         Assert.Equal(["results", "summary"], similar.AsObject().Select(kv => kv.Key));
     }
