@@ -30,6 +30,11 @@ public static partial class Commands
           stats [--json]               counts of studies, segments, versions
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
           gc                           remove blobs no version references
+          validate STUDY_ID --finding TERM --status confirmed|rejected [--reason R] --author A --role R --base-version V
+          diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
+          region STUDY_ID --slice SEGMENT_ID --box x,y,w,h --label L --author A --role R --base-version V
+          similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
+          history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
@@ -70,6 +75,7 @@ public static partial class Commands
             "stats" => Stats(a),
             "timeline" => Timeline(a),
             "gc" => Gc(a),
+            "validate" => Validate(a), "diagnose" => Diagnose(a), "region" => Region(a), "similar" => Similar(a), "history" => History(a),
             "eval" => Eval(a),
             "demo" => Demo(a),
             "reembed" => Reembed(a),

@@ -34,6 +34,11 @@ public static class ApiRoutes
         api.MapPost("/patients/lookup", Patients.Lookup).RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"))
             .WithSummary("A patient's studies by MRN (pseudonymised with the key, never stored); clinicians and admins");
 
+        api.MapPost("/studies/{studyId}/validate", ValidationEndpoints.Validate).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.validate")).WithSummary("Confirm or reject a finding {finding, status, reason, base_version}; 409 when stale");
+        api.MapPost("/studies/{studyId}/diagnose", ValidationEndpoints.Diagnose).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.diagnose")).WithSummary("Set a diagnosis {code, system, status, reason, base_version}; 409 when stale");
+        api.MapPost("/studies/{studyId}/regions", ValidationEndpoints.Region).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.region")).WithSummary("Draw a region {slice, box: \"x,y,w,h\", label, reason, base_version}; 409 when stale");
+        api.MapGet("/similar", ValidationEndpoints.Similar).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("similar")).WithSummary("Similar cases with outcomes (same JSON as `casebook similar --json`)");
+
         api.MapGet("/versions", Versions.List).WithSummary("Versions (same JSON as `casebook versions --json`)");
         api.MapGet("/stats", Stats.Get).WithSummary("Counts (researchers see counts under 11 as \"<11\")");
         api.MapGet("/export", Export.Download).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"))

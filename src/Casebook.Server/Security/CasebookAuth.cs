@@ -75,7 +75,8 @@ public static class CasebookAuth
             .AddPolicy(Roles.Policies.Originals, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Clinician, Roles.Validator, Roles.Admin))
             .AddPolicy(Roles.Policies.ClinicalLookup, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Clinician, Roles.Admin))
             .AddPolicy(Roles.Policies.Export, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Researcher, Roles.Admin))
-            .AddPolicy(Roles.Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Admin));
+            .AddPolicy(Roles.Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Admin))
+            .AddPolicy(Roles.Policies.Validation, p => p.RequireAuthenticatedUser().RequireClaim(RoleClaim, Roles.Clinician, Roles.Validator, Roles.Admin));
     }
 
     /// <summary>A signed token for <paramref name="subject"/> with <paramref name="role"/>, valid for <paramref name="lifetime"/>.</summary>

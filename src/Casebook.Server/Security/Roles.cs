@@ -25,6 +25,8 @@ public static class Roles
         /// <summary>Look-up by MRN: clinicians (and admins).</summary>
         public const string ClinicalLookup = "clinical-lookup";
         public const string Admin = "admin";
+        /// <summary>Validation actions (findings, diagnoses, regions): clinicians, validators, admins (as the engine's ValidationRoles).</summary>
+        public const string Validation = "validation";
     }
 
     /// <summary>Small-cell suppression for researchers: counts under 11 are shown as "&lt;11" (common disclosure rule).</summary>

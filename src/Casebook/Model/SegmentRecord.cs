@@ -7,7 +7,9 @@ public static class SegmentKind
     public const string ReportParagraph = "report_paragraph";
     public const string DictationSegment = "dictation_segment";
     public const string TimelineEvent = "timeline_event";
-    public static readonly IReadOnlyList<string> All = [ImageSlice, ReportParagraph, DictationSegment, TimelineEvent];
+    /// <summary>A clinician-drawn region of a slice (Validation/): its label as text, its crop's image vector.</summary>
+    public const string ImageRegion = "image_region";
+    public static readonly IReadOnlyList<string> All = [ImageSlice, ReportParagraph, DictationSegment, TimelineEvent, ImageRegion];
 }
 
 /// <summary>

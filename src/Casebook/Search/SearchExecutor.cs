@@ -31,7 +31,7 @@ internal static class SearchExecutor
     public static SearchResult Run(CasebookDb db, SearchQuery q)
     {
         var clock = Stopwatch.StartNew();
-        if (q.Text == null && q.ImageBytes == null && q.QueryVector == null)
+        if (q.Text == null && q.ImageBytes == null && q.QueryVector == null && q.ImageVector == null)
             throw new ArgumentException("a search needs text, an image, or both");
         using var c = db.Connect();
         var current = db.ResolveVersion(c, null);
@@ -57,7 +57,9 @@ internal static class SearchExecutor
             var vector = q.QueryVector ?? db.TextEmbedder.Embed([q.Text!])[0];
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, current, filter, depth), q.DenseWeight));
         }
-        if (q.ImageBytes != null)
+        if (q.ImageVector != null)
+            lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, q.ImageVector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
+        else if (q.ImageBytes != null)
         {
             // A DICOM query is rendered like an ingested slice (middle frame) and embedded from its pixels.
             var vector = Casebook.Ingest.Dicom.DicomSliceRendering.LooksLikeDicom(q.ImageBytes) && db.ImageEmbedder is OnnxImageEmbedder onnx
@@ -66,6 +68,7 @@ internal static class SearchExecutor
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
         }
         if (q.Text != null && q.AssertionAwareValue) lists = AssertionRanking.DemoteDenials(c, q.Text, lists);
+        if (q.Text != null && q.ValidatedWeight > 0 && ValidatedRanking.List(c, q.Text, version, q.ValidatedWeight) is { } validated) lists.Add(validated);
         var hits = Fuse(c, lists, q);
         if (!string.IsNullOrEmpty(snippetMatch)) hits = AddSnippets(c, snippetMatch, hits);
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);

@@ -23,6 +23,8 @@ public sealed class SearchQuery
     internal string? Text { get; private set; }
     internal byte[]? ImageBytes { get; private set; }
     internal float[]? QueryVector { get; private set; }
+    internal float[]? ImageVector { get; private set; }
+    internal double ValidatedWeight { get; private set; } = 0.5;
     internal string? Filter { get; private set; }
     internal int LimitValue { get; private set; } = 10;
     internal SearchMode ModeValue { get; private set; } = SearchMode.Hybrid;
@@ -56,6 +58,10 @@ public sealed class SearchQuery
     public SearchQuery Image(byte[] encoded) { ImageBytes = encoded; return this; }
     /// <summary>Search with a precomputed text query vector (skips embedding the text; for benchmarks and tools).</summary>
     public SearchQuery WithQueryVector(float[] vector) { QueryVector = vector; return this; }
+    /// <summary>Search by a precomputed image vector (a study's pooled slices, a region crop) instead of image bytes.</summary>
+    public SearchQuery WithImageVector(float[] vector) { ImageVector = vector; return this; }
+    /// <summary>Weight of the fused list that favours studies whose clinician-confirmed findings or diagnoses match the query (0 = off).</summary>
+    public SearchQuery ValidatedBoost(double weight) { ValidatedWeight = Math.Max(0, weight); return this; }
     /// <summary>Reciprocal-rank-fusion weights and constant.</summary>
     public SearchQuery Fusion(double bm25 = 1.0, double dense = 1.0, double image = 1.0, int k = 60) { Bm25Weight = bm25; DenseWeight = dense; ImageWeight = image; RrfK = k; return this; }
     /// <summary>Medical abbreviation/synonym expansion of keyword queries (on by default).</summary>

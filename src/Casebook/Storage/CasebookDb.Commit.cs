@@ -1,5 +1,6 @@
 using Casebook.Model;
 using Casebook.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Casebook;
 
@@ -10,7 +11,15 @@ public sealed partial class CasebookDb
     /// behind each other, so no update is lost). Studies whose content is unchanged are left alone; when
     /// nothing changes no version is made. Blobs must already be in the blob store.
     /// </summary>
-    public CommitResult Commit(WriteBatch batch, string message, string? author = null)
+    public CommitResult Commit(WriteBatch batch, string message, string? author = null) => Commit(batch, message, author, null, null);
+
+    /// <summary>
+    /// <see cref="Commit(WriteBatch, string, string?)"/> with hooks inside the write transaction: <paramref name="check"/> runs
+    /// first (a precondition such as optimistic concurrency: throw to write nothing), <paramref name="recorded"/> after the
+    /// version row (side tables about the version).
+    /// </summary>
+    internal CommitResult Commit(WriteBatch batch, string message, string? author,
+        Action<SqliteConnection, SqliteTransaction>? check, Action<SqliteConnection, SqliteTransaction, long>? recorded)
     {
         author ??= Options.Author;
         int inserted = 0, updated = 0, unchanged = 0, deleted = 0;
@@ -18,6 +27,7 @@ public sealed partial class CasebookDb
         using (var c = Connect())
         using (var tx = c.BeginTransaction(deferred: false))
         {
+            check?.Invoke(c, tx);
             version = Scalar<long>(c, tx, "SELECT COALESCE(MAX(version), 0) FROM versions") + 1;
             foreach (var study in batch.Upserts)
             {
@@ -49,6 +59,7 @@ public sealed partial class CasebookDb
             }
             Exec(c, tx, "INSERT INTO versions(version, time, author, message) VALUES (@v, @t, @a, @m)",
                 ("@v", version), ("@t", Now()), ("@a", author), ("@m", message));
+            recorded?.Invoke(c, tx, version);
             tx.Commit();
         }
         OnCommitted();

@@ -56,9 +56,14 @@ public static class FilterFields
         Add(new("timeline_events", FilterFieldType.List, "s.timeline_events"));
         d["temporal_events"] = d["timeline_events"]; // the seed's second name for the one timeline list
         Add(new("kind", FilterFieldType.Text, "g.kind", IsSegmentField: true));
+        // 'true' when a clinician validated a finding or set a diagnosis on the study (Validation/); `validated = true`.
+        Add(new("validated", FilterFieldType.Text, ValidatedSql));
         foreach (var key in MetadataKeys) Add(Metadata(key));
         return d;
     }
+
+    const string ValidatedSql = "(CASE WHEN EXISTS (SELECT 1 FROM json_each(s.pathology_findings) AS vf WHERE json_extract(vf.value, '$.validated') = 1)"
+        + " OR json_array_length(json_extract(s.metadata, '$.diagnoses')) > 0 THEN 'true' ELSE 'false' END)";
 
     /// <summary>Every bare field name, in catalogue order.</summary>
     public static IReadOnlyList<string> Names { get; } = Known.Keys.ToList();

@@ -175,6 +175,9 @@ public sealed class FilterParser
                 if (double.TryParse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
                     return new FilterLiteral(LiteralKind.Number, d, t.Position);
                 throw new FilterSyntaxException($"malformed number '{t.Text}'", t.Position);
+            case FilterTokenKind.Identifier when t.Text.Equals("true", StringComparison.OrdinalIgnoreCase) || t.Text.Equals("false", StringComparison.OrdinalIgnoreCase):
+                Next(); // booleans (validated = true) compare as the text 'true' / 'false'
+                return new FilterLiteral(LiteralKind.String, t.Text.ToLowerInvariant(), t.Position);
             case FilterTokenKind.Date:
                 Next();
                 var s = Expect(FilterTokenKind.String, "a quoted date after DATE (DATE 'yyyy-mm-dd')");
