@@ -30,6 +30,7 @@ public static partial class Commands
           stats [--json]               counts of studies, segments, versions
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
           gc                           remove blobs no version references
+          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
@@ -58,7 +59,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -83,6 +84,7 @@ public static partial class Commands
             "serve" => ServerCommands.Serve(rest),
             "keys" => ServerCommands.Keys(rest),
             "audit" => ServerCommands.Audit(rest),
+            "cohort" => CohortCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }

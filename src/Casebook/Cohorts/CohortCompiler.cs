@@ -161,7 +161,7 @@ internal sealed class CohortCompiler
             "<" => $"{col} < {v} - {e.ToString("R", CultureInfo.InvariantCulture)}",
             _ => $"abs({col} - {v}) <= {e.ToString("R", CultureInfo.InvariantCulture)}",
         };
-        var filter = $"FROM patient_events e WHERE {EventValid} AND e.type = 'observation' AND e.code = {Bind(c.Code)}" +
+        var filter = $"FROM patient_events e WHERE {EventValid} AND e.type = 'observation' AND e.code IN ({string.Join(", ", c.Codes.Select(x => Bind(x)))})" +
                      $" AND ((e.canonical_unit = {Bind(c.CanonicalUnit)} AND {Cmp("e.canonical_value", cv, eps)})" +
                      $" OR (e.canonical_value IS NULL AND e.unit = {Bind(c.Unit)} AND {Cmp("e.value", rv, epsRaw)}))" +
                      TimeRange("e.sort_time", c.From, c.To);

@@ -30,7 +30,7 @@ public sealed record CodeCriterion(string System, string Code, IReadOnlyList<str
 public sealed record FindingCriterion(string Term) : CohortCriterion { public override bool IsStudyLevel => true; }
 
 /// <summary>At least <see cref="Count"/> results of a LOINC lab meeting a threshold (compared in UCUM canonical units), within <see cref="WithinDays"/> of each other.</summary>
-public sealed record LabCriterion(string Code, string Comparator, double Value, string Unit, double CanonicalValue, string CanonicalUnit,
+public sealed record LabCriterion(IReadOnlyList<string> Codes, string Comparator, double Value, string Unit, double CanonicalValue, string CanonicalUnit,
     int Count, int? WithinDays, string? From, string? To) : CohortCriterion;
 
 /// <summary>Any event of a type (optionally a code) in a date range.</summary>
@@ -137,7 +137,12 @@ public sealed class CohortDefinition
             {
                 var c = Obj(value, p);
                 Keys(c, p, "code", "comparator", "value", "unit", "count", "within_days", "from", "to");
-                var code = Code(c, p + ".code");
+                // One LOINC code, or several that measure the same analyte (HbA1c NGSP 4548-4 and IFCC 59261-8).
+                List<string> codes = c["code"] is JsonArray ca
+                    ? ca.Select((x, i) => x is JsonValue ? CodeText(Str(x, $"{p}.code[{i}]"), $"{p}.code[{i}]") : throw new CohortDefinitionException($"{p}.code[{i}]", "must be a string")).ToList()
+                    : [Code(c, p + ".code")];
+                if (codes.Count == 0) throw new CohortDefinitionException(p + ".code", "is an empty list");
+                var code = codes[0];
                 var cmp = Str(c["comparator"] ?? throw new CohortDefinitionException(p + ".comparator", "missing (one of >=, >, <=, <, =)"), p + ".comparator");
                 if (!Comparators.Contains(cmp)) throw new CohortDefinitionException(p + ".comparator", $"'{cmp}' is not one of {string.Join(", ", Comparators)}");
                 var v = c["value"] is JsonValue jv && jv.TryGetValue<double>(out var d) && double.IsFinite(d) ? d
@@ -148,7 +153,7 @@ public sealed class CohortDefinition
                 var n = c["count"] is { } cn ? (int)Int(cn, p + ".count", 1, 1000) : 1;
                 int? within = c["within_days"] is { } w ? (int)Int(w, p + ".within_days", 0, 36500) : null;
                 var (from, to) = Range(c, p);
-                return new LabCriterion(code, cmp, v, unit, canonical.Value, canonical.Unit, n, within, from, to);
+                return new LabCriterion(codes, cmp, v, unit, canonical.Value, canonical.Unit, n, within, from, to);
             }
             case "event":
             {
@@ -232,7 +237,13 @@ public sealed class CohortDefinition
 
     static string Code(JsonObject c, string path)
     {
-        var code = Str(c[path[(path.LastIndexOf('.') + 1)..]] ?? throw new CohortDefinitionException(path, "missing"), path).Trim();
+        var code = Str(c[path[(path.LastIndexOf('.') + 1)..]] ?? throw new CohortDefinitionException(path, "missing"), path);
+        return CodeText(code, path);
+    }
+
+    static string CodeText(string code, string path)
+    {
+        code = code.Trim();
         if (!CodePattern.IsMatch(code)) throw new CohortDefinitionException(path, $"'{code}' is not a code (letters, digits, '.', '-'; at most 40)");
         return code;
     }
