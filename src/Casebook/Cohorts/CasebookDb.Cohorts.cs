@@ -49,19 +49,23 @@ public sealed partial class CasebookDb
         var sw = Stopwatch.StartNew();
         var compiler = new CohortCompiler();
         var patientsSql = compiler.PatientsSql(definition);
+        // The patients are computed once into a temporary table; the studies query reads it.
+        Exec(c, null, "DROP TABLE IF EXISTS temp.cohort_patients; CREATE TEMP TABLE cohort_patients(p TEXT PRIMARY KEY) WITHOUT ROWID");
+        using (var cmd = Command(c, "INSERT INTO temp.cohort_patients(p) " + patientsSql, version, compiler)) cmd.ExecuteNonQuery();
         var patients = new List<string>();
-        using (var cmd = Command(c, patientsSql + " ORDER BY p", version, compiler))
+        using (var cmd = Command(c, "SELECT p FROM temp.cohort_patients ORDER BY p", version, new CohortCompiler()))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) patients.Add(r.GetString(0));
         var studies = new List<(string, string)>();
         if (patients.Count > 0)
         {
             var studyCompiler = new CohortCompiler();
-            var sql = studyCompiler.StudiesSql(definition, studyCompiler.PatientsSql(definition));
+            var sql = studyCompiler.StudiesSql(definition, "SELECT p FROM temp.cohort_patients");
             using var cmd = Command(c, sql, version, studyCompiler);
             using var r = cmd.ExecuteReader();
             while (r.Read()) studies.Add((r.GetString(0), r.GetString(1)));
         }
+        Exec(c, null, "DROP TABLE IF EXISTS temp.cohort_patients");
         return new CohortResult(name ?? definition.Name, definitionVersion, version, patients, studies, sw.Elapsed.TotalMilliseconds);
     }
 

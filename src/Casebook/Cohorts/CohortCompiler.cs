@@ -55,7 +55,7 @@ internal sealed class CohortCompiler
 
     string Patients(CohortCriterion c) => c switch
     {
-        AllOf all => string.Join(" INTERSECT ", all.Items.Select(i => $"SELECT p FROM ({Patients(i)})")),
+        AllOf all => All(all),
         AnyOf any => string.Join(" UNION ", any.Items.Select(i => $"SELECT p FROM ({Patients(i)})")),
         NotOf not => $"{Universe} EXCEPT SELECT p FROM ({Patients(not.Item)})",
         CodeCriterion code => Code(code),
@@ -64,6 +64,19 @@ internal sealed class CohortCompiler
         { IsStudyLevel: true } => $"SELECT s.patient_pseudo_id AS p FROM studies s WHERE {StudyValid} AND {StudyPredicate(c)}",
         _ => throw new NotSupportedException($"criterion {c.GetType().Name} has no SQL form"),
     };
+
+    /// <summary>
+    /// Positive items intersect; NOT items are subtracted from that (compound operators are left-associative:
+    /// ((A ∩ B) − C) − D), so a NOT inside an all never has to list every patient first.
+    /// </summary>
+    string All(AllOf all)
+    {
+        var positive = all.Items.Where(i => i is not NotOf).Select(i => $"SELECT p FROM ({Patients(i)})").ToList();
+        var negative = all.Items.OfType<NotOf>().Select(n => $"SELECT p FROM ({Patients(n.Item)})").ToList();
+        if (positive.Count == 0) positive.Add(Universe);
+        var sql = string.Join(" INTERSECT ", positive);
+        return negative.Count == 0 ? sql : sql + " EXCEPT " + string.Join(" EXCEPT ", negative);
+    }
 
     string StudyPredicate(CohortCriterion c)
     {
@@ -105,6 +118,21 @@ internal sealed class CohortCompiler
         return $"upper({col}) = {p}";
     }
 
+    /// <summary>
+    /// The same match on <c>patient_events.code</c> written as ranges, so the (code, type) index serves it: codes are
+    /// compared as given and upper-cased ("e11.9" in a source would not match; ICD-10-CM, SNOMED and LOINC codes have no
+    /// lower case). 'E11' → code = 'E11' OR 'E11.' ≤ code &lt; 'E11/' ('/' follows '.'); 'E11.6' → 'E11.6' ≤ code &lt; 'E11.7'.
+    /// </summary>
+    string EventCodeMatch(string system, string code)
+    {
+        code = code.ToUpperInvariant();
+        var exact = Bind(code);
+        if (system is not ("icd10cm" or "any")) return $"e.code = {exact}";
+        var prefix = code.Contains('.') ? code : code + ".";
+        var upper = prefix[..^1] + (char)(prefix[^1] + 1);
+        return $"(e.code = {exact} OR (e.code >= {Bind(prefix)} AND e.code < {Bind(upper)}))";
+    }
+
     string TimeRange(string col, string? from, string? to)
     {
         var sb = new StringBuilder();
@@ -133,14 +161,14 @@ internal sealed class CohortCompiler
         // Condition events: only the statuses asked for (confirmed by default); refuted and entered-in-error never count.
         var statuses = string.Join(", ", c.Statuses.Select(x => Bind(x)));
         var events = $"SELECT e.patient_pseudo_id FROM patient_events e WHERE {EventValid} AND e.type = 'condition' AND e.code IS NOT NULL" +
-                     $"{SystemMatch(c.System)} AND {CodeMatch("e.code", c.System, c.Code)} AND lower(coalesce(e.status, '')) IN ({statuses})" +
+                     $"{SystemMatch(c.System)} AND {EventCodeMatch(c.System, c.Code)} AND lower(coalesce(e.status, '')) IN ({statuses})" +
                      $" AND coalesce(e.status, '') NOT IN ('refuted', 'entered-in-error'){TimeRange("e.sort_time", c.From, c.To)}";
         return $"{studies} UNION {events}";
     }
 
     string Event(EventCriterion c)
     {
-        var code = c.Code != null ? $" AND {CodeMatch("e.code", c.System ?? "any", c.Code)}" : "";
+        var code = c.Code != null ? $" AND {EventCodeMatch(c.System ?? "any", c.Code)}" : "";
         return $"SELECT e.patient_pseudo_id AS p FROM patient_events e WHERE {EventValid} AND e.type = {Bind(c.Type)}{SystemMatch(c.System ?? "any")}{code}" +
                $" AND coalesce(e.status, '') NOT IN ('refuted', 'entered-in-error'){TimeRange("e.sort_time", c.From, c.To)}";
     }
