@@ -34,6 +34,7 @@ public static class ApiRoutes
         api.MapPost("/patients/lookup", Patients.Lookup).RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"))
             .WithSummary("A patient's studies by MRN (pseudonymised with the key, never stored); clinicians and admins");
 
+        api.MapPost("/cohorts/run", Cohorts.Run).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("cohort.run")).WithSummary("Run a cohort definition (JSON body; researchers see counts under 11 as \"<11\")");
         api.MapGet("/versions", Versions.List).WithSummary("Versions (same JSON as `casebook versions --json`)");
         api.MapGet("/stats", Stats.Get).WithSummary("Counts (researchers see counts under 11 as \"<11\")");
         api.MapGet("/export", Export.Download).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"))
