@@ -35,6 +35,7 @@ public static partial class Commands
           region STUDY_ID --slice SEGMENT_ID --box x,y,w,h --label L --author A --role R --base-version V
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
+          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
@@ -63,7 +64,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -89,6 +90,7 @@ public static partial class Commands
             "serve" => ServerCommands.Serve(rest),
             "keys" => ServerCommands.Keys(rest),
             "audit" => ServerCommands.Audit(rest),
+            "cohort" => CohortCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }

@@ -38,6 +38,7 @@ public static class ApiRoutes
         api.MapPost("/studies/{studyId}/diagnose", ValidationEndpoints.Diagnose).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.diagnose")).WithSummary("Set a diagnosis {code, system, status, reason, base_version}; 409 when stale");
         api.MapPost("/studies/{studyId}/regions", ValidationEndpoints.Region).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.region")).WithSummary("Draw a region {slice, box: \"x,y,w,h\", label, reason, base_version}; 409 when stale");
         api.MapGet("/similar", ValidationEndpoints.Similar).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("similar")).WithSummary("Similar cases with outcomes (same JSON as `casebook similar --json`)");
+        api.MapPost("/cohorts/run", Cohorts.Run).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("cohort.run")).WithSummary("Run a cohort definition (JSON body; researchers see counts under 11 as \"<11\")");
 
         api.MapGet("/versions", Versions.List).WithSummary("Versions (same JSON as `casebook versions --json`)");
         api.MapGet("/stats", Stats.Get).WithSummary("Counts (researchers see counts under 11 as \"<11\")");
