@@ -126,7 +126,11 @@ public sealed class CohortDefinition
             }
             case "finding":
             {
-                if (value is JsonValue) return new FindingCriterion(Str(value, p).Trim().ToLowerInvariant());
+                if (value is JsonValue)
+                {
+                    var t = Str(value, p).Trim();
+                    return t.Length > 0 ? new FindingCriterion(t.ToLowerInvariant()) : throw new CohortDefinitionException(p, "is empty");
+                }
                 var c = Obj(value, p);
                 Keys(c, p, "term");
                 var term = Str(c["term"] ?? throw new CohortDefinitionException(p + ".term", "missing"), p + ".term").Trim();

@@ -180,6 +180,10 @@ public class CohortTests(CohortFixture f) : IClassFixture<CohortFixture>
     [InlineData("""{"criteria":{"age":{"min":61,"max":63}}}""", "criteria.age")]
     [InlineData("""{"criterion":{"sex":"F"}}""", "criterion")]
     [InlineData("""{"criteria":{"sex":"F","modality":"CT"}}""", "criteria")]
+    [InlineData("""{"criteria":{"finding":"  "}}""", "criteria.finding")]
+    [InlineData("""{"criteria":{"modality":[]}}""", "criteria.modality")]
+    [InlineData("""{"criteria":{"lab":{"code":"4548-4","comparator":">=","value":6.5,"unit":"%","count":0}}}""", "criteria.lab.count")]
+    [InlineData("""{"criteria":{"exam_date":{"from":"2021-01-01","to":"2020-01-01"}}}""", "criteria.exam_date")]
     [InlineData("[1,2]", "(root)")]
     [InlineData("{\"criteria\":", "(json)")]
     public void Invalid_definitions_name_the_field(string json, string field)
