@@ -31,6 +31,7 @@ public static partial class Commands
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
           gc                           remove blobs no version references
           validate STUDY_ID --finding TERM --status confirmed|rejected [--reason R] --author A --role R --base-version V
+                 [--edit-term T] [--edit-laterality left|right|bilateral|none] [--edit-code ICD10]   (corrections when confirming)
           diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
           region STUDY_ID --slice SEGMENT_ID --box x,y,w,h --label L --author A --role R --base-version V
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes

@@ -21,7 +21,9 @@ public static partial class Commands
     static int Validate(Args a)
     {
         var (finding, status) = (Need(a, "finding"), Need(a, "status"));
-        return Write(a, (db, id, who, v) => db.ValidateFinding(id, finding, status, who, v));
+        // Optional corrections while confirming (the "edit" of confirm / reject / edit).
+        var edit = new FindingEdit(a.Get("edit-term"), a.Get("edit-laterality"), a.Get("edit-code"));
+        return Write(a, (db, id, who, v) => db.ValidateFinding(id, finding, status, who, v, edit.IsEmpty ? null : edit));
     }
 
     static int Diagnose(Args a)

@@ -38,7 +38,7 @@ public sealed partial class CasebookDb
     /// <summary>Confirms or rejects a finding of <c>pathology_findings</c> (matched by term, case-insensitively; every
     /// assertion variant of the term is marked). A confirmed finding is affirmed and its codes join <c>clinical_codes</c>;
     /// a rejected one is not and its codes leave them (unless a confirmed diagnosis keeps them).</summary>
-    public ValidationResult ValidateFinding(string studyId, string term, string status, Attribution who, long baseVersion)
+    public ValidationResult ValidateFinding(string studyId, string term, string status, Attribution who, long baseVersion, FindingEdit? edit = null)
     {
         if (status is not (FindingStatus.Confirmed or FindingStatus.Rejected))
             throw new ArgumentException($"--status '{status}': expected confirmed or rejected");
@@ -57,6 +57,11 @@ public sealed partial class CasebookDb
                 matches.Add(added);
             }
             var stamp = Stamp(status, who);
+            var edits = edit?.Apply(matches, status);
+            if (edits != null) stamp["edits"] = edits;
+            // A corrected code replaces the old one in clinical_codes (RecomputeCodes adds the new).
+            if (edits?["codes"]?["from"] is JsonArray oldCodes)
+                foreach (var old in oldCodes.Select(c => c!.GetValue<string>())) study.ClinicalCodes.Remove(old);
             foreach (var f in matches)
             {
                 f["validated"] = true;
@@ -65,7 +70,7 @@ public sealed partial class CasebookDb
                 f["validation"] = stamp.DeepClone();
             }
             RecomputeCodes(study);
-            return new JsonObject { ["finding"] = term.Trim(), ["status"] = status, ["matched"] = matches.Count };
+            return new JsonObject { ["finding"] = term.Trim(), ["status"] = status, ["matched"] = matches.Count, ["edits"] = edits?.DeepClone() };
         });
     }
 

@@ -63,3 +63,37 @@ public sealed record HistoryEntry(long Version, string Time, string Author, stri
         ["action"] = Action, ["changed"] = new JsonArray(Changed.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()), ["change"] = Change?.DeepClone(),
     };
 }
+
+/// <summary>
+/// An edit made while validating a finding: a corrected term, laterality or ICD-10-CM code. The old values are kept in the
+/// validation stamp (<c>edits: {field: {from, to}}</c>) so the history shows what the clinician changed.
+/// </summary>
+public sealed record FindingEdit(string? Term = null, string? Laterality = null, string? Icd10Code = null)
+{
+    public bool IsEmpty => Term == null && Laterality == null && Icd10Code == null;
+
+    internal JsonObject? Apply(IReadOnlyList<JsonObject> findings, string status)
+    {
+        if (IsEmpty) return null;
+        if (status != FindingStatus.Confirmed) throw new ArgumentException("an edit corrects a finding the clinician confirms: use --status confirmed with it");
+        if (Laterality != null && Laterality is not ("left" or "right" or "bilateral" or "none"))
+            throw new ArgumentException($"laterality '{Laterality}': expected left, right, bilateral or none");
+        string? code = null;
+        if (Icd10Code != null)
+            code = Casebook.Extract.Clinical.ClinicalCodes.Normalise(Icd10Code) ?? throw new ArgumentException($"code '{Icd10Code}' is not an ICD-10-CM code");
+        var edits = new JsonObject();
+        void Record(string field, JsonNode? from, JsonNode? to) { if (!edits.ContainsKey(field)) edits[field] = new JsonObject { ["from"] = from?.DeepClone(), ["to"] = to?.DeepClone() }; }
+        foreach (var f in findings)
+        {
+            if (Term != null) { Record("term", f["term"], Term.Trim()); f["term"] = Term.Trim(); }
+            if (Laterality != null) { Record("laterality", f["laterality"], Laterality); f["laterality"] = Laterality == "none" ? null : Laterality; }
+            if (code != null)
+            {
+                var codes = new JsonArray(JsonValue.Create(Casebook.Extract.Clinical.ClinicalCodes.Icd10Prefix + code));
+                Record("codes", f["codes"], codes);
+                f["codes"] = codes;
+            }
+        }
+        return edits;
+    }
+}

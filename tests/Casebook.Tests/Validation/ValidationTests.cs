@@ -124,4 +124,23 @@ public class ValidationTests
         Assert.Equal(winner, Assert.Single(diagnoses)!["code"]!.GetValue<string>());
         Assert.Equal(2, db.History("S1").Count);
     }
+
+    [Fact]
+    public void Confirming_with_an_edit_corrects_the_finding_and_records_old_and_new()
+    {
+        using var tmp = new TempDirectory();
+        using var db = tmp.OpenDb();
+        var b = new WriteBatch();
+        b.Upserts.Add(Annotated(db, "S1", "FINDINGS: small left pleural effusion."));
+        var v1 = db.Commit(b, "ingest").Version!.Value;
+        var r = db.ValidateFinding("S1", "pleural effusion", FindingStatus.Confirmed, Alice, v1, new FindingEdit(Laterality: "right", Icd10Code: "J91.8"));
+        var f = db.GetStudy("S1")!.PathologyFindings.OfType<JsonObject>().Single(x => x["term"]!.GetValue<string>() == "pleural effusion");
+        Assert.Equal("right", f["laterality"]!.GetValue<string>());
+        Assert.Equal("left", f["validation"]!["edits"]!["laterality"]!["from"]!.GetValue<string>());
+        var codes = db.GetStudy("S1")!.ClinicalCodes;
+        Assert.Contains("ICD10:J91.8", codes);
+        Assert.DoesNotContain("ICD10:J90", codes);
+        Assert.Equal("right", db.History("S1")[1].Change!["edits"]!["laterality"]!["to"]!.GetValue<string>());
+        Assert.Throws<ArgumentException>(() => db.ValidateFinding("S1", "pleural effusion", FindingStatus.Rejected, Alice, r.Version, new FindingEdit(Term: "x")));
+    }
 }
