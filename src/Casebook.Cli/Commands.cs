@@ -33,7 +33,7 @@ public static partial class Commands
           validate STUDY_ID --finding TERM --status confirmed|rejected [--reason R] --author A --role R --base-version V
                  [--edit-term T] [--edit-laterality left|right|bilateral|none] [--edit-code ICD10]   (corrections when confirming)
           diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
-          region STUDY_ID --slice SEGMENT_ID --box x,y,w,h --label L --author A --role R --base-version V
+          region STUDY_ID --slice SEGMENT_ID --box x,y,w,h|--polygon x1,y1,x2,y2,x3,y3,… --label L --author A --role R --base-version V
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
           cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)

@@ -34,7 +34,15 @@ public static partial class Commands
 
     static int Region(Args a)
     {
-        var (slice, box, label) = (Need(a, "slice"), RegionBox.Parse(Need(a, "box")), Need(a, "label"));
+        var (slice, label) = (Need(a, "slice"), Need(a, "label"));
+        // A box (x,y,w,h) or a polygon (x1,y1,x2,y2,x3,y3,…), in pixels of the slice.
+        if (a.Get("polygon") is { } polygon)
+        {
+            if (a.Get("box") != null) throw new UsageException("give --box or --polygon, not both");
+            var points = RegionBox.ParsePolygon(polygon).Points;
+            return Write(a, (db, id, who, v) => db.AddRegion(id, slice, points, label, who, v));
+        }
+        var box = RegionBox.Parse(Need(a, "box"));
         return Write(a, (db, id, who, v) => db.AddRegion(id, slice, box, label, who, v));
     }
 

@@ -109,7 +109,22 @@ public sealed partial class CasebookDb
     /// slice's DICOM geometry is known. The crop is embedded with the image embedder and stored as an <c>image_region</c> segment
     /// (its label as text), so regions are found by image (<see cref="SimilarRegions"/>) and by label.
     /// </summary>
-    public ValidationResult AddRegion(string studyId, string sliceSegmentId, RegionBox box, string label, Attribution who, long baseVersion)
+    public ValidationResult AddRegion(string studyId, string sliceSegmentId, RegionBox box, string label, Attribution who, long baseVersion) =>
+        AddRegion(studyId, sliceSegmentId, box, null, label, who, baseVersion);
+
+    /// <summary>
+    /// As above for a polygon (pixel vertices, in order): stored with shape "polygon", its vertices in pixel and patient
+    /// coordinates; its bounding box is what is cropped and embedded.
+    /// </summary>
+    public ValidationResult AddRegion(string studyId, string sliceSegmentId, IReadOnlyList<(int X, int Y)> polygon, string label, Attribution who, long baseVersion)
+    {
+        if (polygon.Count < 3) throw new ArgumentException("a polygon needs at least three vertices");
+        int x0 = polygon.Min(p => p.X), y0 = polygon.Min(p => p.Y), x1 = polygon.Max(p => p.X), y1 = polygon.Max(p => p.Y);
+        if (x0 < 0 || y0 < 0 || x1 == x0 || y1 == y0) throw new ArgumentException("a polygon needs non-negative vertices that enclose an area");
+        return AddRegion(studyId, sliceSegmentId, new RegionBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1), polygon, label, who, baseVersion);
+    }
+
+    ValidationResult AddRegion(string studyId, string sliceSegmentId, RegionBox box, IReadOnlyList<(int X, int Y)>? polygon, string label, Attribution who, long baseVersion)
     {
         if (string.IsNullOrWhiteSpace(label)) throw new ArgumentException("--label is empty");
         return Apply(studyId, who, baseVersion, "region", $"region '{label}' on {sliceSegmentId}", study =>
@@ -135,11 +150,14 @@ public sealed partial class CasebookDb
             });
             var region = new JsonObject
             {
-                ["region_id"] = segmentId, ["slice"] = sliceSegmentId, ["label"] = label.Trim(), ["shape"] = "box",
+                ["region_id"] = segmentId, ["slice"] = sliceSegmentId, ["label"] = label.Trim(), ["shape"] = polygon == null ? "box" : "polygon",
                 ["pixel"] = new JsonObject { ["x"] = box.X, ["y"] = box.Y, ["w"] = box.W, ["h"] = box.H },
-                ["patient"] = geometry?.Corners(box),
+                // A polygon's patient coordinates are its vertices; a box's are its four corners.
+                ["patient"] = polygon == null ? geometry?.Corners(box) : geometry?.Points(polygon.Select(p => ((double)p.X, (double)p.Y))),
                 ["patient_coordinates"] = geometry == null ? "unavailable: the slice has no ImagePositionPatient/ImageOrientationPatient/PixelSpacing" : "mm, DICOM patient coordinate system (LPS)",
             };
+            if (polygon != null)
+                region["pixel"]!["points"] = new JsonArray(polygon.Select(p => (JsonNode)new JsonArray(p.X, p.Y)).ToArray());
             foreach (var kv in Stamp("drawn", who)) region[kv.Key] = kv.Value?.DeepClone();
             study.ImageRegions.Add(region);
             return region.DeepClone();

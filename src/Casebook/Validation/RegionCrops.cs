@@ -21,6 +21,22 @@ public sealed record RegionBox(int X, int Y, int W, int H)
         return new RegionBox(v[0], v[1], v[2], v[3]);
     }
 
+    /// <summary>
+    /// Parses a polygon "x1,y1,x2,y2,x3,y3[,…]" (at least 3 vertices, non-negative integer pixels): the vertices, and their
+    /// bounding box (what is cropped and embedded).
+    /// </summary>
+    public static (RegionBox Box, IReadOnlyList<(int X, int Y)> Points) ParsePolygon(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length < 6 || parts.Length % 2 != 0 || !parts.All(p => int.TryParse(p.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            throw new ArgumentException($"--polygon '{text}': expected x1,y1,x2,y2,x3,y3[,…] — at least three vertices as non-negative integer pixels");
+        var v = parts.Select(p => int.Parse(p.Trim(), CultureInfo.InvariantCulture)).ToArray();
+        var points = Enumerable.Range(0, v.Length / 2).Select(i => (v[2 * i], v[2 * i + 1])).ToList();
+        int x0 = points.Min(p => p.Item1), y0 = points.Min(p => p.Item2), x1 = points.Max(p => p.Item1), y1 = points.Max(p => p.Item2);
+        if (x1 == x0 || y1 == y0) throw new ArgumentException($"--polygon '{text}': the vertices lie on one line (no area)");
+        return (new RegionBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1), points);
+    }
+
     public void CheckWithin(int width, int height, string slice)
     {
         if (X + W > width || Y + H > height)
@@ -41,9 +57,12 @@ public sealed record SliceGeometry(double[] Position, double[] Orientation, doub
     public JsonArray Corners(RegionBox b)
     {
         double x0 = b.X, y0 = b.Y, x1 = b.X + b.W - 1, y1 = b.Y + b.H - 1;
-        return new JsonArray(new[] { (x0, y0), (x1, y0), (x1, y1), (x0, y1) }
-            .Select(p => (JsonNode)new JsonArray(ToPatient(p.Item1, p.Item2).Select(v => (JsonNode)JsonValue.Create(v)).ToArray())).ToArray());
+        return Points([(x0, y0), (x1, y0), (x1, y1), (x0, y1)]);
     }
+
+    /// <summary>Pixel points (column, row) in patient coordinates, in order (a polygon's vertices).</summary>
+    public JsonArray Points(IEnumerable<(double Col, double Row)> points) =>
+        new(points.Select(p => (JsonNode)new JsonArray(ToPatient(p.Col, p.Row).Select(v => (JsonNode)JsonValue.Create(v)).ToArray())).ToArray());
 
     static readonly DicomTag PixelSpacing = new(0x00280030);
 

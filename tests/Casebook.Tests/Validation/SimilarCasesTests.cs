@@ -48,7 +48,14 @@ public class SimilarCasesTests
         db.AddRegion("B1", "B1/image_slice/0", new RegionBox(10, 10, 16, 16), "cyst", Val, db.CurrentVersion);
         var noGeometry = db.AddRegion("B2", "B2/image_slice/0", new RegionBox(0, 0, 12, 28), "shadow", Val, db.CurrentVersion);
         Assert.Null(noGeometry.Change["patient"]);
-        Assert.Single(db.GetStudy("B0")!.ImageRegions);
+        // A polygon keeps its vertices (pixel and patient space); its bounding box is what is embedded.
+        var poly = db.AddRegion("B0", "B0/image_slice/0", [(4, 4), (20, 6), (12, 22)], "nodule outline", Val, db.CurrentVersion);
+        Assert.Equal("polygon", poly.Change["shape"]!.GetValue<string>());
+        Assert.Equal((4, 4, 17, 19), (poly.Change["pixel"]!["x"]!.GetValue<int>(), poly.Change["pixel"]!["y"]!.GetValue<int>(), poly.Change["pixel"]!["w"]!.GetValue<int>(), poly.Change["pixel"]!["h"]!.GetValue<int>()));
+        Assert.Equal(3, poly.Change["pixel"]!["points"]!.AsArray().Count);
+        Assert.Equal([-90.0, -47.0, 10.0], poly.Change["patient"]![1]!.AsArray().Select(v => v!.GetValue<double>())); // (20,6)
+        Assert.Throws<ArgumentException>(() => db.AddRegion("B0", "B0/image_slice/0", [(1, 3), (5, 3), (9, 3)], "line", Val, db.CurrentVersion)); // no area
+        Assert.Equal(2, db.GetStudy("B0")!.ImageRegions.Count);
         Assert.Throws<ArgumentException>(() => db.AddRegion("B1", "B1/image_slice/0", new RegionBox(20, 20, 20, 20), "x", Val, db.CurrentVersion)); // outside 28x28
 
         // The same crop of B1's slice finds B1's region first, with (near) identical vectors.
