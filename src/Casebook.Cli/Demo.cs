@@ -24,11 +24,6 @@ public static partial class Commands
         var bar = new ProgressBar();
         var inputs = new List<string> { work };
         if (dicomSamples.Count > 0) inputs.Add(Path.Combine(work, "dicom")); // the corpus folder has a manifest, so DICOM comes as its own folder
-        // FHIR: a synthetic bundle for CT_small's patient (its ImagingStudy names CT_small's Study Instance UID, so it merges
-        // into that study and gives it a timeline with outcomes); without the DICOM sample it would be a study of its own.
-        var ctSample = dicomSamples.FirstOrDefault(p => Path.GetFileName(p) == "CT_small.dcm");
-        var fhirFolder = Path.Combine(work, "fhir");
-        if (ctSample != null && Directory.Exists(fhirFolder)) inputs.Add(fhirFolder);
         var result = db.Ingest(inputs, new Ingest.IngestOptions { Message = "demo corpus" }, bar);
         bar.Finish();
         db.SaveIndexes();
@@ -53,18 +48,6 @@ public static partial class Commands
         Show($"./casebook search --image {Path.GetRelativePath(Environment.CurrentDirectory, probe)}", db.SearchImage(File.ReadAllBytes(probe)).Limit(3));
         if (dicomSamples.Count > 0)
             Show($"./casebook search --image {Path.GetRelativePath(Environment.CurrentDirectory, dicomSamples[^1])}", db.SearchImage(File.ReadAllBytes(dicomSamples[^1])).Limit(3));
-        if (ctSample != null && Directory.Exists(fhirFolder))
-        {
-            var uid = Extract.Dicom.DicomFile.Open(ctSample, Extract.Dicom.DicomReadOptions.HeaderOnly).Dataset.GetString(new Extract.Dicom.DicomTag(0x0020000D))!.Trim();
-            var studyId = new Extract.Dicom.Deid.UidRemapper(Casebook.Ingest.PatientPseudonym.Load(db.Options.KeyFile)).Remap(uid);
-            var options = new Casebook.Timeline.TimelineOptions();
-            if (db.Timeline(studyId, options) is { } timeline)
-            {
-                Console.Out.WriteLine();
-                Console.Out.WriteLine($"$ ./casebook timeline {studyId}   # FHIR events of CT_small's patient, dates shifted like its DICOM");
-                PrintTimeline(timeline, options);
-            }
-        }
         return result.Errors.Count > 0 ? 1 : 0;
     }
 

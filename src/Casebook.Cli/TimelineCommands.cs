@@ -31,17 +31,11 @@ public static partial class Commands
             });
             return 0;
         }
-        PrintTimeline(t, options);
-        return 0;
-    }
-
-    /// <summary>The text form of a study's timeline and outcomes (the `timeline` verb without --json, and the demo).</summary>
-    static void PrintTimeline(StudyTimeline t, TimelineOptions options)
-    {
         Console.Out.WriteLine($"study {t.StudyId} (patient {t.PatientPseudoId[..12]}…, at {t.StudyTime?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "unknown time"})");
         Console.Out.WriteLine($"events within {options.WindowDays} days: {t.Events.Count}");
         foreach (var e in t.Events) Console.Out.WriteLine($"  {e.Time ?? "(no time)",-25} {e.Text}");
         Console.Out.WriteLine($"outcomes within {options.OutcomeWindowDays} days after: {t.Outcomes.Count}");
         foreach (var o in t.Outcomes) Console.Out.WriteLine($"  +{o.DaysAfter,6:0.#} d  {o.Kind,-18} {o.Event.Text}");
+        return 0;
     }
 }
