@@ -16,20 +16,12 @@ public sealed class ServerStore
         Directory = Path.GetFullPath(dbDirectory);
         var file = Path.Combine(Directory, "casebook.db");
         if (!File.Exists(file)) throw new InvalidOperationException($"no Casebook database at '{dbDirectory}' (run ./casebook ingest or ./casebook demo first, or pass --db)");
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = file, Pooling = true, DefaultTimeout = 60 }.ToString();
+        _connectionString = CasebookDb.ConnectionStringFor(Directory); // the engine's settings: one write queue for both
         using var c = Connect();
         using var cmd = c.CreateCommand();
         cmd.CommandText = Security.ApiKeyStore.Schema + Audit.AuditLog.Schema;
         cmd.ExecuteNonQuery();
     }
 
-    public SqliteConnection Connect()
-    {
-        var c = new SqliteConnection(_connectionString);
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA synchronous=FULL;";
-        cmd.ExecuteNonQuery();
-        return c;
-    }
+    public SqliteConnection Connect() => CasebookDb.OpenConnection(_connectionString);
 }

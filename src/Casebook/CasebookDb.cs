@@ -26,12 +26,7 @@ public sealed partial class CasebookDb : IDisposable
     {
         Directory = Path.GetFullPath(directory);
         Options = options;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(Directory, DbFileName),
-            Pooling = true,
-            DefaultTimeout = 60, // Microsoft.Data.Sqlite retries SQLITE_BUSY until this many seconds pass: writers queue, never fail fast
-        }.ToString();
+        _connectionString = ConnectionStringFor(Directory);
         Blobs = new BlobStore(Path.Combine(Directory, "blobs"));
     }
 
@@ -47,9 +42,23 @@ public sealed partial class CasebookDb : IDisposable
         return db;
     }
 
-    internal SqliteConnection Connect()
+    /// <summary>
+    /// The connection settings of a database directory's file, shared by every opener (the engine, and the server's own
+    /// tables in the same file) so that all of them queue on the write lock the same way.
+    /// </summary>
+    public static string ConnectionStringFor(string directory) => new SqliteConnectionStringBuilder
     {
-        var c = new SqliteConnection(_connectionString);
+        DataSource = Path.Combine(Path.GetFullPath(directory), DbFileName),
+        Pooling = true,
+        DefaultTimeout = 60, // Microsoft.Data.Sqlite retries SQLITE_BUSY until this many seconds pass: writers queue, never fail fast
+    }.ToString();
+
+    internal SqliteConnection Connect() => OpenConnection(_connectionString);
+
+    /// <summary>Opens a connection made by <see cref="ConnectionStringFor"/> with the engine's pragmas (full sync, foreign keys).</summary>
+    public static SqliteConnection OpenConnection(string connectionString)
+    {
+        var c = new SqliteConnection(connectionString);
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
