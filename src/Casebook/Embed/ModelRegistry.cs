@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Casebook.Embed;
 
-public enum ModelKind { Text, Image }
+public enum ModelKind { Text, Image, Segmentation }
 
 /// <summary>
 /// One configured embedding model. Text models: a BERT-style ONNX file plus its WordPiece vocab.txt.
@@ -31,6 +31,11 @@ public sealed record ModelDefinition
     public float[] Std { get; init; } = [0.229f, 0.224f, 0.225f];
     public float PixelScale { get; init; } = 1f / 255f;
     public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
+    // segmentation
+    /// <summary>Output class index → anatomy name (index 0, background, is never a region).</summary>
+    public IReadOnlyDictionary<int, string>? Labels { get; init; }
+    /// <summary>Intensity window [low, high] (e.g. HU) mapped to [0, 1] before the model; null feeds raw values.</summary>
+    public float[]? Window { get; init; }
 
     public TextModelSpec ToTextSpec() => new(Name, MaxTokens, Pooling, OutputName, LowerCase);
 
@@ -125,6 +130,10 @@ public sealed class ModelRegistry
         return definition.BuiltIn ? new MiniLmTextEmbedder(options) : new GenericOnnxTextEmbedder(definition, options);
     }
 
+    /// <summary>Opens the named segmentation model (there is no default: a user configures one).</summary>
+    public Extract.Anatomy.OnnxSegmentationModel CreateSegmentationModel(string name, OnnxRunOptions? options = null) =>
+        new(Require(name, ModelKind.Segmentation, "segmentation model"), options);
+
     /// <summary>Opens the named image model (default: <see cref="DefaultImageModel"/>).</summary>
     public OnnxImageEmbedder CreateImageEmbedder(string? name = null, ImageEmbedderOptions? options = null)
     {
@@ -171,12 +180,14 @@ public sealed class ModelRegistry
         public float[]? Std { get; set; }
         public float? PixelScale { get; set; }
         public ChannelOrder? ChannelOrder { get; set; }
+        public Dictionary<string, string>? Labels { get; set; }
+        public float[]? Window { get; set; }
 
         public ModelDefinition ToDefinition(string baseDirectory, string context)
         {
             if (string.IsNullOrWhiteSpace(Name)) throw new InvalidDataException($"{context}: 'name' is required");
             context = $"{context} ('{Name}')";
-            if (Kind == null) throw new InvalidDataException($"{context}: 'kind' is required (text or image)");
+            if (Kind == null) throw new InvalidDataException($"{context}: 'kind' is required (text, image or segmentation)");
             if (string.IsNullOrWhiteSpace(Path)) throw new InvalidDataException($"{context}: 'path' (the ONNX file) is required");
             var path = System.IO.Path.GetFullPath(Path, baseDirectory);
             if (!File.Exists(path)) throw new FileNotFoundException($"{context}: model file not found: {path}", path);
@@ -192,6 +203,19 @@ public sealed class ModelRegistry
             var width = InputWidth ?? InputSize ?? 224;
             var height = InputHeight ?? InputSize ?? 224;
             if (width <= 0 || height <= 0) throw new InvalidDataException($"{context}: input size must be positive");
+            if (Kind == ModelKind.Segmentation)
+            {
+                if (Labels == null || Labels.Count == 0) throw new InvalidDataException($"{context}: segmentation models need 'labels' (class index → name, e.g. {{\"1\": \"liver\"}})");
+                var labels = new Dictionary<int, string>();
+                foreach (var (key, value) in Labels)
+                {
+                    if (!int.TryParse(key, out var index) || index < 1) throw new InvalidDataException($"{context}: labels key '{key}' must be a class index ≥ 1 (0 is background)");
+                    if (string.IsNullOrWhiteSpace(value)) throw new InvalidDataException($"{context}: label {index} has no name");
+                    labels[index] = value.Trim();
+                }
+                if (Window is { } w && (w.Length != 2 || !(w[0] < w[1]))) throw new InvalidDataException($"{context}: 'window' must be [low, high] with low < high");
+                return definition with { InputWidth = width, InputHeight = height, Labels = labels, Window = Window };
+            }
             if (Mean is { Length: not 3 } || Std is { Length: not 3 }) throw new InvalidDataException($"{context}: 'mean' and 'std' need exactly 3 values (one per channel)");
             if (Std != null && Std.Any(s => !(s > 0))) throw new InvalidDataException($"{context}: 'std' values must be positive");
             return definition with
