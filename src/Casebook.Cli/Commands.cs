@@ -42,6 +42,7 @@ public static partial class Commands
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
           embed [TEXT...] [--image FILE]   print embedding vectors as JSON lines (stdin lines when no TEXT)
           ocr FILE [--json]            text of a scanned report (PDF text layer, else Tesseract OCR)
+          anatomy IMAGE [--model NAME --models F] [--json]   body, lungs, bone (CT rule masks) or a segmentation model's structures
           transcribe FILE [--engine whisper|pocketsphinx] [--model PATH] [--json]   transcript of a dictation
           nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
@@ -65,7 +66,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -85,6 +86,7 @@ public static partial class Commands
             "deid-text" => PhiCommands.DeidText(a),
             "dicom" => DicomCommands.Run(rest),
             "ocr" => ExtractCommands.Ocr(rest),
+            "anatomy" => AnatomyCommands.Run(rest),
             "transcribe" => ExtractCommands.Transcribe(rest),
             "nlp" => NlpCommands.Run(rest),
             "codes" => NlpCommands.Codes(rest),

@@ -92,6 +92,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
         study.Metadata["source_files"] = sources;
         phi?.WriteMetadata(study.Metadata);
         foreach (var (key, value) in input.Extra) Demographics.AddToMetadata(study.Metadata, key, value);
+        Casebook.Extract.Anatomy.StudyAnatomy.AddFromHeader(study); // header anatomy (Body Part Examined) next to text anatomy
         return study;
     }
 
