@@ -18,7 +18,7 @@ public static partial class Commands
         usage: ./casebook <command> [options]
 
           demo                         build ./casebook-data from the synthetic demo corpus and run example searches
-          ingest PATH... [--db DIR] [--no-text-deid]   ingest folders (studies.csv, reports + images, scans, dictations, DICOM, FHIR),
+          ingest PATH... [--db DIR] [--no-text-deid] [--keep-manifest-dates]   ingest folders (studies.csv, reports + images, scans, dictations, DICOM, FHIR),
                  manifests, DICOM files, zips, DICOMDIRs, FHIR .json bundles and .ndjson files
                  [--asr-engine pocketsphinx|whisper] [--whisper-model PATH] [--asr-lm auto|none|FILE] [--fhir-issuer I]
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
@@ -59,7 +59,7 @@ public static partial class Commands
 
         """;
 
-    static readonly HashSet<string> BooleanFlags = ["json", "exact", "no-blobs", "segments", "no-expansion", "keep", "no-text-deid", "tags", "no-date-shift"];
+    static readonly HashSet<string> BooleanFlags = ["json", "exact", "no-blobs", "segments", "no-expansion", "keep", "no-text-deid", "tags", "no-date-shift", "keep-manifest-dates"];
 
     internal static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false };
 
@@ -120,6 +120,7 @@ public static partial class Commands
         if (a.Long("batch") is { } b) options.BatchSize = (int)b;
         ExtractCommands.ApplyIngestSpeechOptions(a, options); // --asr-engine, --whisper-model
         if (a.Flag("no-text-deid")) options.TextDeidentification = null;
+        if (a.Flag("keep-manifest-dates")) options.ShiftManifestDates = false; // data already de-identified upstream
         options.Fhir.Issuer = a.Get("fhir-issuer"); // FHIR ingest: issuer for FHIR patients (docs/fhir.md)
         a.EnsureAllUsed();
         var bar = new ProgressBar();

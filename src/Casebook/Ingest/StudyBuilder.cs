@@ -36,7 +36,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             StudyId = input.StudyId,
             PatientPseudoId = pseudonym.Pseudonymise(input.Issuer, input.PatientId),
             Modality = input.Modality?.ToUpperInvariant(),
-            ExamDate = input.ExamDate,
+            ExamDate = ShiftedExamDate(input),
         };
         var sources = new JsonArray();
         var phi = Casebook.Extract.Clinical.Phi.StudyTextDeidentification.For(options.TextDeidentification, pseudonym, input.Issuer, input.PatientId); // PHI out of text before it is stored
@@ -171,6 +171,19 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
     }
 
     /// <summary>Sparse terms over the report and the dictations (report first), as BM25 sees the study.</summary>
+    /// <summary>
+    /// A manifest's exam_date moved by the patient's date shift (the one DICOM, FHIR and report text get), so a study's
+    /// date and its patient's events stay in one time frame and no real date is stored. Off only by option.
+    /// </summary>
+    string? ShiftedExamDate(StudyInput input)
+    {
+        if (input.ExamDate == null || input.ExamDateShifted || !options.ShiftManifestDates) return input.ExamDate;
+        if (!DateOnly.TryParse(input.ExamDate, System.Globalization.CultureInfo.InvariantCulture, out var date))
+            throw new InvalidDataException($"exam_date '{input.ExamDate}' is not a date");
+        var days = Casebook.Extract.Dicom.Deid.DateShift.ForPatient(pseudonym, input.Issuer, input.PatientId).Days;
+        return date.AddDays(days).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     static void UpdateSparseTerms(StudyRecord study)
     {
         var dictation = string.Join(" ", study.Segments.Where(g => g.Kind == SegmentKind.DictationSegment && g.Text != null).Select(g => g.Text!.Trim()));
@@ -410,6 +423,8 @@ public sealed class IngestOptions
     public Casebook.Extract.Clinical.Phi.TextDeidOptions? TextDeidentification { get; set; } = new();
     /// <summary>FHIR ingest: patient issuer and the timeline windows (Ingest/Fhir, Timeline/).</summary>
     public Fhir.FhirIngestOptions Fhir { get; set; } = new();
+    /// <summary>Shift manifest exam dates by the patient's date shift (default). False stores them as given, for data already de-identified.</summary>
+    public bool ShiftManifestDates { get; set; } = true;
 }
 
 /// <summary>Scanned reports and dictations: a document or recording that cannot be read; <see cref="File"/> is the file at fault.</summary>

@@ -17,6 +17,11 @@ public sealed record StudyInput(
     public Casebook.Extract.Dicom.DicomStudy? DicomStudy { get; init; }
     /// <summary>Scanned reports and dictations: an audio recording (.wav/.mp3/.ogg/.flac/.m4a) of the report, transcribed at ingest.</summary>
     public string? DictationPath { get; init; }
+    /// <summary>
+    /// True when <see cref="ExamDate"/> is already in the patient's shifted time frame (FHIR-derived dates). A manifest's
+    /// exam_date is a real date, so the builder shifts it like the patient's DICOM, FHIR and report dates.
+    /// </summary>
+    public bool ExamDateShifted { get; init; }
     /// <summary>FHIR ingest: the FHIR ImagingStudy (or report) this study's text was built from (Ingest/Fhir).</summary>
     public Fhir.FhirImagingStudy? Fhir { get; init; }
 }

@@ -50,7 +50,7 @@ public sealed partial class CasebookDb
             index[study.StudyId] = merged.Count;
             merged.Add(new StudyInput(study.StudyId, study.Patient.Id, study.Patient.Issuer, study.Modality, day, null, [], study.Source)
             {
-                ReportText = text, Fhir = study, Extra = extra,
+                ReportText = text, Fhir = study, Extra = extra, ExamDateShifted = true,
             });
         }
         var stats = new FhirIngestStats(files.Count, batch.Resources, batch.Unmapped, batch.Events.Count, commit.Inserted + commit.Updated,
