@@ -4,7 +4,7 @@ using Casebook.Extract.Dicom.Pixels;
 namespace Casebook.Extract.Volumes;
 
 /// <summary>One DICOM image series read as a volume, with the instance UID of every slice (in volume z order).</summary>
-public sealed record DicomSeries(
+public sealed record DicomImageSeries(
     ImageVolume Volume,
     string SeriesInstanceUid,
     string? StudyInstanceUid,
@@ -39,7 +39,7 @@ public static class DicomSeriesReader
     /// A folder (searched recursively) or one file. Non-image objects (SEG, RTSTRUCT, SR, files that are not DICOM) are
     /// skipped; a folder holding several image series needs <paramref name="seriesInstanceUid"/>.
     /// </summary>
-    public static DicomSeries Read(string folderOrFile, string? seriesInstanceUid = null)
+    public static DicomImageSeries Read(string folderOrFile, string? seriesInstanceUid = null)
     {
         if (File.Exists(folderOrFile)) return Read([folderOrFile], seriesInstanceUid);
         if (!Directory.Exists(folderOrFile)) throw new VolumeFormatException($"{folderOrFile}: no such file or folder");
@@ -47,19 +47,26 @@ public static class DicomSeriesReader
         return Read(files, seriesInstanceUid, skipNonDicom: true);
     }
 
-    public static DicomSeries Read(IEnumerable<string> files, string? seriesInstanceUid = null) => Read(files, seriesInstanceUid, skipNonDicom: false);
+    public static DicomImageSeries Read(IEnumerable<string> files, string? seriesInstanceUid = null) => Read(files, seriesInstanceUid, skipNonDicom: false);
+
+    /// <summary>
+    /// Instances by name through <paramref name="open"/> (e.g. zip entries "archive.zip!entry" at ingest): every name must be
+    /// an image of the series.
+    /// </summary>
+    public static DicomImageSeries Read(IEnumerable<string> sources, Func<string, DicomFile> open, string? seriesInstanceUid = null) =>
+        Read(sources, seriesInstanceUid, skipNonDicom: false, open);
 
     sealed record SliceHeader(string File, string Sop, string Series, double[] Position, double[] Orientation, int Rows, int Columns, double[] PixelSpacing,
         double Slope, double Intercept, double? Thickness, string? Study, string? FrameOfReference, string? Modality);
 
-    static DicomSeries Read(IEnumerable<string> files, string? seriesInstanceUid, bool skipNonDicom)
+    static DicomImageSeries Read(IEnumerable<string> files, string? seriesInstanceUid, bool skipNonDicom, Func<string, DicomFile>? open = null)
     {
         var slices = new List<SliceHeader>();
         foreach (var path in files)
         {
             DicomFile file;
-            try { file = DicomFile.Open(path, DicomReadOptions.HeaderOnly); }
-            catch (Exception e) when (e is DicomParseException or IOException or UnauthorizedAccessException)
+            try { file = open?.Invoke(path) ?? DicomFile.Open(path, DicomReadOptions.HeaderOnly); }
+            catch (Exception e) when (e is DicomParseException or IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 if (skipNonDicom) continue;
                 throw new VolumeFormatException($"{path}: not a readable DICOM file ({e.Message})");
@@ -139,8 +146,12 @@ public static class DicomSeriesReader
         {
             var s = slices[z];
             PixelData pixels;
-            try { pixels = PixelDecoder.Decode(s.File); }
-            catch (Exception e) when (e is PixelDecodeException or DicomParseException or IOException)
+            try
+            {
+                if (open == null) pixels = PixelDecoder.Decode(s.File);
+                else { using var f = open(s.File); pixels = PixelDecoder.Decode(f); }
+            }
+            catch (Exception e) when (e is PixelDecodeException or DicomParseException or IOException or InvalidDataException)
             {
                 throw new VolumeFormatException($"{s.File}: pixel data cannot be decoded ({e.Message})");
             }
@@ -154,7 +165,7 @@ public static class DicomSeriesReader
         double[] direction = [r[0], c[0], n[0], r[1], c[1], n[1], r[2], c[2], n[2]];
         // PS3.3 C.7.6.2.1.1: Pixel Spacing is row spacing (between rows, y) then column spacing (between columns, x).
         var volume = new ImageVolume(nx, ny, nz, [first.PixelSpacing[1], first.PixelSpacing[0], dz], (double[])slices[0].Position.Clone(), direction, voxels);
-        return new DicomSeries(volume, slices[0].Series, slices[0].Study, slices[0].FrameOfReference, slices[0].Modality, slices.Select(s => s.Sop).ToList(), slices.Select(s => s.File).ToList());
+        return new DicomImageSeries(volume, slices[0].Series, slices[0].Study, slices[0].FrameOfReference, slices[0].Modality, slices.Select(s => s.Sop).ToList(), slices.Select(s => s.File).ToList());
     }
 
     static SliceHeader Header(string path, DicomDataset ds)
