@@ -63,6 +63,11 @@ public class RegionIngestTests
         Assert.NotNull(segment.ImageEmbedding);
         Assert.Equal(region["slice"]!.GetValue<string>(), slices[slices.Count / 2]);
 
+        // The region's features filter search (dense search over the study's vectors, filtered before ranking).
+        Assert.Equal([study.StudyId], db.Search("GTV-1").Where("region.volume_mm3 > 300000 AND region.source = 'RTSTRUCT'").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList().Select(h => h.StudyId).Distinct());
+        Assert.Empty(db.Search("GTV-1").Where("region.volume_mm3 > 1e9").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList());
+        Assert.Empty(db.Search("GTV-1").Where("region.source = 'SEG'").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList());
+
         // Re-ingesting the same folder changes nothing (the regions are part of the content hash, deterministically).
         var again = db.Ingest([dir]);
         Assert.Equal(0, again.Inserted + again.Updated);
