@@ -99,6 +99,33 @@ public class RegionIngestTests
     }
 
     [Fact]
+    public void Nifti_mask_in_the_manifest_regions_column_lands_on_the_dicom_series_and_a_bad_mask_is_reported()
+    {
+        using var tmp = new TempDirectory();
+        var drop = Directory.CreateDirectory(tmp["drop"]).FullName;
+        var ct = Directory.CreateDirectory(Path.Combine(drop, "ct")).FullName;
+        foreach (var f in Directory.GetFiles(SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/image")))
+            File.Copy(f, Path.Combine(ct, Path.GetFileName(f)));
+        File.Copy(SharedData.Require("radiomics/ibsi1_ct_phantom/nifti/mask/mask.nii.gz"), Path.Combine(drop, "gtv.nii.gz"));
+        File.WriteAllText(Path.Combine(drop, "broken.nii.gz"), "not a volume");
+        File.WriteAllText(Path.Combine(drop, "studies.csv"),
+            "study_id,patient_id,modality,exam_date,report,images,regions\n" +
+            "PHANTOM-1,P1,CT,2024-01-02,,ct,gtv.nii.gz=GTV;broken.nii.gz\n");
+        using var db = tmp.OpenDb();
+        var r = db.Ingest([drop]);
+        Assert.Contains(r.Errors, e => e.File.EndsWith("broken.nii.gz"));
+        var study = db.GetStudy("PHANTOM-1")!;
+        var region = Assert.IsType<JsonObject>(Assert.Single(study.ImageRegions));
+        Assert.Equal("NIFTI", region["source"]!.GetValue<string>());
+        Assert.Equal("GTV", region["label"]!.GetValue<string>());
+        // The NIfTI mask and the RTSTRUCT describe the same GTV: the same voxel count on the same CT grid.
+        Assert.Equal(125256, region["voxel_count"]!.GetValue<long>());
+        Assert.Equal(26, region["slices"]!.AsArray().Count);
+        Assert.NotNull(region["features"]!["mean"]);
+        Assert.Null(study.Metadata["regions"]); // the column is not metadata
+    }
+
+    [Fact]
     public void Regions_verb_prints_the_study_regions_as_json()
     {
         using var tmp = new TempDirectory();

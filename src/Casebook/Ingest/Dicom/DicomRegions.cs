@@ -27,10 +27,12 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
         || i.Modality?.Trim() is "SEG" or "RTSTRUCT";
 
     readonly Dictionary<string, DicomImageSeries?> _volumes = new(StringComparer.Ordinal);
+    IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> _series = [];
 
     /// <summary>Adds the regions of every SEG and RTSTRUCT among <paramref name="seriesList"/>; returns how many.</summary>
     public int AddTo(StudyRecord study, IReadOnlyList<Casebook.Extract.Dicom.DicomSeries> seriesList)
     {
+        _series = seriesList;
         var added = 0;
         foreach (var obj in seriesList.SelectMany(s => s.Instances).Where(IsRegionObject))
         {
@@ -70,7 +72,7 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
                 var region = new JsonObject
                 {
                     ["source"] = SegSource, ["segment_number"] = s.Number,
-                    ["segmentation_type"] = seg.SegmentationType, ["fractional_type"] = seg.FractionalType,
+                    ["segmentation_type"] = seg.SegmentationType, ["fractional_type"] = seg.FractionalType, ["geometry"] = seg.Geometry.ToString(),
                     ["algorithm_type"] = s.AlgorithmType,
                     ["category"] = Code(s.Category), ["type"] = Code(s.Type),
                     ["anatomic_regions"] = new JsonArray(s.AnatomicRegions.Select(c => (JsonNode?)Code(c)).ToArray()),
@@ -95,6 +97,70 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
             }
         }
 
+        return AddEntries(study, entries, objectInfo, obj.Source);
+    }
+
+    /// <summary>
+    /// Regions from NIfTI masks (manifest column <c>regions</c>): each file's mask (one region, or one per value of a
+    /// multi-label mask) measured on the study's DICOM series it overlaps (same grid preferred), else on its own grid.
+    /// </summary>
+    public int AddNifti(StudyRecord study, IReadOnlyList<RegionMaskInput> masks)
+    {
+        var added = 0;
+        foreach (var input in masks)
+        {
+            try
+            {
+                var volume = NiftiReader.Read(input.Path);
+                var stem = Path.GetFileName(input.Path);
+                foreach (var ext in new[] { ".nii.gz", ".nii" })
+                    if (stem.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) { stem = stem[..^ext.Length]; break; }
+                var values = volume.Voxels.Where(v => v != 0).Distinct().Order().ToList();
+                if (values.Count == 0) throw new VolumeFormatException($"{input.Path}: the mask is empty (all zeros)");
+                var multi = values.Count > 1 && values.Count <= 255 && values.All(v => v == MathF.Round(v) && v > 0);
+                var entries = new List<(JsonObject, string, ImageVolume, DicomImageSeries?, IReadOnlyList<string>)>();
+                foreach (var value in multi ? values : [float.NaN])
+                {
+                    // A label map: one region per value; otherwise any non-zero voxel is inside.
+                    var mask = volume.EmptyLike();
+                    for (var i = 0; i < mask.Count; i++)
+                        if (multi ? volume.Voxels[i] == value : volume.Voxels[i] != 0 && !float.IsNaN(volume.Voxels[i])) mask.Voxels[i] = 1;
+                    var label = (input.Label ?? stem) + (multi ? $" {value}" : "");
+                    var region = new JsonObject { ["source"] = NiftiSource, ["file"] = Path.GetFileName(input.Path) };
+                    if (multi) region["label_value"] = value;
+                    entries.Add((region, label, mask, OverlappingSeries(mask), []));
+                }
+                added += AddEntries(study, entries, null, input.Path);
+            }
+            catch (Exception e) when (e is VolumeFormatException or IOException or UnauthorizedAccessException)
+            {
+                errors.Add(new IngestError(input.Path, $"regions not imported: {e.Message}"));
+            }
+        }
+        return added;
+    }
+
+    public const string NiftiSource = "NIFTI";
+
+    /// <summary>The study's image series a mask lies on: the one with the mask's grid, else the first it overlaps.</summary>
+    DicomImageSeries? OverlappingSeries(ImageVolume mask)
+    {
+        DicomImageSeries? overlapping = null;
+        foreach (var s in _series.Where(s => s.Instances.Any(i => !IsRegionObject(i)) && s.Instances.Count > 1))
+        {
+            DicomImageSeries? image;
+            try { image = ImageSeries(_series, [s.SeriesInstanceUID], []); }
+            catch (VolumeFormatException) { continue; } // not a regular volume (e.g. a cine or a slide): not a mask's image
+            if (image == null) continue;
+            if (mask.SameGrid(image.Volume)) return image;
+            overlapping ??= RegionMeasures.OnGrid(mask, image.Volume) != null ? image : null;
+        }
+        return overlapping;
+    }
+
+    int AddEntries(StudyRecord study, List<(JsonObject Region, string Label, ImageVolume Mask, DicomImageSeries? Image, IReadOnlyList<string> Sources)> entries,
+        JsonObject? objectInfo, string origin)
+    {
         var added = 0;
         foreach (var (region, label, mask, image, sources) in entries)
         {
@@ -103,9 +169,9 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
             var grid = onImage ?? mask;
             var regionJson = new JsonObject { ["region_id"] = null, ["slice"] = null, ["label"] = label, ["shape"] = "mask" };
             foreach (var kv in region.ToList()) { region.Remove(kv.Key); if (kv.Value != null) regionJson[kv.Key] = kv.Value; }
-            if (!RegionMeasures.Describe(regionJson, grid, patientCoordinates: image != null || (seg?.Geometry ?? SegGeometry.Patient) == SegGeometry.Patient))
+            if (!RegionMeasures.Describe(regionJson, grid, patientCoordinates: image != null || regionJson["geometry"]?.GetValue<string>() is null or nameof(SegGeometry.Patient)))
             {
-                errors.Add(new IngestError(obj.Source, $"region '{label}' is empty (no voxels): not imported"));
+                errors.Add(new IngestError(origin, $"region '{label}' is empty (no voxels): not imported"));
                 continue;
             }
             regionJson["features"] = RegionMeasures.Features(grid, onImage == null ? null : image!.Volume);
@@ -117,7 +183,7 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
             regionJson["instances"] = new JsonArray(instances.Select(u => (JsonNode)u).ToArray());
             regionJson["slices"] = new JsonArray(slices.Select(g => (JsonNode)g.SegmentId).ToArray());
             if (image != null) regionJson["series_instance_uid"] = DicomUidMap.Remap(key, image.SeriesInstanceUid);
-            regionJson["object"] = objectInfo.DeepClone();
+            if (objectInfo != null) regionJson["object"] = objectInfo.DeepClone();
             regionJson["status"] = "imported";
 
             var middle = slices.Count > 0 ? slices[slices.Count / 2] : null;
@@ -125,7 +191,7 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
             var segment = new SegmentRecord
             {
                 SegmentId = segmentId, Kind = SegmentKind.ImageRegion, Text = label,
-                Source = middle == null ? new SourceLocation { File = objectInfo["sop_instance_uid"]?.GetValue<string>() }
+                Source = middle == null ? new SourceLocation { File = objectInfo?["sop_instance_uid"]?.GetValue<string>() }
                     : new SourceLocation { File = middle.Source.File, Frame = middle.Source.Frame, Position = middle.Source.Position },
                 Blob = middle?.Blob, BlobMime = middle?.BlobMime,
             };
