@@ -140,17 +140,20 @@ public static class MarchingCubes
                 var loop = new List<int>();
                 for (var e = start; !seen[e]; e = next[e]) { seen[e] = true; loop.Add(e); }
                 // A loop of more than three points is generally not planar; of its fan triangulations take the one
-                // enclosing the most volume (the surface bulging outwards), which matches the IBSI reference meshes.
-                var bestStart = 0; var bestVolume = double.NegativeInfinity;
+                // with the largest area. Of the choices tried (first point, most/least volume, least/most area) this
+                // alone reproduces the IBSI reference mesh volume, area, compactness and sphericity on the digital
+                // phantom and CT configurations A and B within their tolerances.
+                var bestStart = 0; var bestArea = double.NegativeInfinity;
                 for (var s0 = 0; s0 < loop.Count; s0++)
                 {
-                    double vol = 0;
+                    double area = 0;
                     for (var i = 1; i + 1 < loop.Count; i++)
                     {
                         var pa = EdgePoint(loop[s0]); var pb = EdgePoint(loop[(s0 + i) % loop.Count]); var pc = EdgePoint(loop[(s0 + i + 1) % loop.Count]);
-                        vol += Dot(pa, Cross(pb, pc));
+                        var cr = Cross(Sub(pb, pa), Sub(pc, pa));
+                        area += Math.Sqrt(Dot(cr, cr));
                     }
-                    if (vol > bestVolume + 1e-12) { bestVolume = vol; bestStart = s0; }
+                    if (area > bestArea + 1e-12) { bestArea = area; bestStart = s0; }
                 }
                 for (var i = 1; i + 1 < loop.Count; i++)
                     tris.AddRange([loop[bestStart], loop[(bestStart + i) % loop.Count], loop[(bestStart + i + 1) % loop.Count]]);
