@@ -10,6 +10,11 @@ public sealed class IbsiPhantoms
 {
     readonly Lazy<(ImageVolume Image, ImageVolume Mask)> _digital = new(() => Load("ibsi1_digital_phantom"));
     readonly Lazy<(ImageVolume Image, ImageVolume Mask)> _ct = new(() => Load("ibsi1_ct_phantom"));
+    readonly Lazy<(ImageVolume Image, ImageVolume Mask)> _ctDicom = new(() =>
+    {
+        var image = VolumeInputs.ReadImage(SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/image"));
+        return (image, VolumeInputs.ReadMask(SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/mask"), image));
+    });
     readonly ConcurrentDictionary<string, Lazy<IReadOnlyDictionary<string, double>>> _features = new();
 
     static (ImageVolume, ImageVolume) Load(string name) =>
@@ -18,12 +23,14 @@ public sealed class IbsiPhantoms
 
     public (ImageVolume Image, ImageVolume Mask) Digital => _digital.Value;
     public (ImageVolume Image, ImageVolume Mask) Ct => _ct.Value;
+    /// <summary>The CT phantom as its DICOM series with the GTV from its RT Structure Set.</summary>
+    public (ImageVolume Image, ImageVolume Mask) CtDicom => _ctDicom.Value;
 
     public IReadOnlyDictionary<string, double> Features(string config) =>
         _features.GetOrAdd(config, c => new Lazy<IReadOnlyDictionary<string, double>>(() =>
         {
-            var (image, mask) = c == "dig" ? Digital : Ct;
-            return Casebook.Extract.Radiomics.Radiomics.Compute(image, mask, RadiomicsSettings.Preset(c));
+            var (image, mask) = c == "dig" ? Digital : c.StartsWith("dicom-") ? CtDicom : Ct;
+            return Casebook.Extract.Radiomics.Radiomics.Compute(image, mask, RadiomicsSettings.Preset(c.Replace("dicom-", "")));
         })).Value;
 
     public static IReadOnlyList<(string Key, double Value, double Tolerance)> References(string config)
@@ -67,6 +74,18 @@ public class RadiomicsConformanceTests(IbsiPhantoms phantoms) : IClassFixture<Ib
             if (!(Math.Abs(got - value) <= tolerance * (1 + 1e-9) + 1e-12)) failures.Add($"{key}: {got:G6}, reference {value:G6} ± {tolerance:G3}");
         }
         Assert.True(failures.Count == 0, $"{config}: {failures.Count} of {refs.Count} outside tolerance:\n" + string.Join("\n", failures));
+    }
+
+    [Theory]
+    [InlineData("A")]
+    [InlineData("B")]
+    public void Dicom_series_with_rtstruct_mask_meets_the_same_references(string config)
+    {
+        var features = phantoms.Features("dicom-" + config);
+        var failures = IbsiPhantoms.References(config).Where(r => NonTexture(r.Key))
+            .Where(r => !features.TryGetValue(r.Key, out var got) || !(Math.Abs(got - r.Value) <= r.Tolerance * (1 + 1e-9) + 1e-12))
+            .Select(r => $"{r.Key}: {features.GetValueOrDefault(r.Key, double.NaN):G6}, reference {r.Value:G6} ± {r.Tolerance:G3}").ToList();
+        Assert.True(failures.Count == 0, $"DICOM + RTSTRUCT, {config}:\n" + string.Join("\n", failures));
     }
 
     [Fact]

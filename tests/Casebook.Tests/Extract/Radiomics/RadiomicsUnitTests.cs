@@ -118,3 +118,23 @@ public class RadiomicsUnitTests
         Assert.Equal(40, f["loc_int_global_peak"]);
     }
 }
+
+public class RadiomicsInputTests
+{
+    [Fact]
+    public void Mask_inputs_that_are_not_a_single_roi_fail_with_the_file_and_the_reason()
+    {
+        var grid = new ImageVolume(4, 4, 4, [1, 1, 1], [0, 0, 0], ImageVolume.Identity, new float[64]);
+        var imageFolder = SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/image");
+        var e1 = Assert.Throws<VolumeFormatException>(() => VolumeInputs.ReadMask(imageFolder, grid));
+        Assert.Contains("exactly one RTSTRUCT or SEG", e1.Message);
+
+        var rtstruct = Directory.GetFiles(SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/mask")).Single();
+        var e2 = Assert.Throws<VolumeFormatException>(() => VolumeInputs.ReadMask(rtstruct, grid, "no-such-roi"));
+        Assert.Contains("no ROI 'no-such-roi'", e2.Message);
+        Assert.Contains("GTV", e2.Message);   // lists the ROIs the file has
+
+        var e3 = Assert.Throws<VolumeFormatException>(() => VolumeInputs.ReadImage("/nonexistent/ct.nii.gz"));
+        Assert.Contains("/nonexistent/ct.nii.gz", e3.Message);
+    }
+}
