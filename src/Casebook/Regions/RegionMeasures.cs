@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Casebook.Extract.Radiomics;
 using Casebook.Extract.Volumes;
 
 namespace Casebook.Regions;
@@ -96,14 +97,38 @@ public static class RegionMeasures
         return true;
     }
 
+    /// <summary>Largest region whose radiomics are computed at ingest (the mesh and the spatial statistics grow with it).</summary>
+    public const long MaxRadiomicsVoxels = 4_000_000;
+
     /// <summary>
-    /// Compact features: size (voxel_count, volume_mm3 or area_mm2) always; first-order intensity statistics (mean, std,
-    /// min, max, median) when the image is given. The mask must be on the image's grid (<see cref="OnGrid"/>).
+    /// The settings regions are measured with: the image as stored (no resampling, no re-segmentation), 32 bins for the
+    /// histogram families, so features describe the region itself and are comparable across studies of one modality.
     /// </summary>
-    /// <remarks>
-    /// RADIOMICS HOOK: shape features such as sphericity need a surface mesh; they come from
-    /// <c>Casebook.Extract.Radiomics</c> once merged (see docs/regions.md). Until then only these are stored.
-    /// </remarks>
+    public static readonly RadiomicsSettings Settings = new()
+    {
+        Name = "regions", Discretisation = DiscretisationMethod.FixedBinNumber, DiscretisationValue = 32,
+        Ivh = IvhMode.FixedBinNumber, IvhValue = 1000,
+    };
+
+    /// <summary>Stored name → IBSI feature label (Extract/Radiomics): the compact set kept under <c>features</c>.</summary>
+    public static readonly IReadOnlyList<(string Name, string Ibsi, bool Shape)> CompactSet =
+    [
+        ("volume_mesh_mm3", "morph_volume", true), ("surface_area_mm2", "morph_area", true), ("sphericity", "morph_sphericity", true),
+        ("surface_volume_ratio", "morph_surface_volume_ratio", true), ("compactness", "morph_comp_2", true),
+        ("elongation", "morph_pca_elongation", true), ("flatness", "morph_pca_flatness", true),
+        ("max_diameter_mm", "morph_max_3d_diam", true), ("major_axis_mm", "morph_pca_major", true),
+        ("mean", "stat_mean", false), ("median", "stat_median", false), ("min", "stat_minimum", false), ("max", "stat_maximum", false),
+        ("variance", "stat_variance", false), ("skewness", "stat_skewness", false), ("kurtosis", "stat_kurtosis", false),
+        ("p10", "stat_p10", false), ("p90", "stat_p90", false), ("iqr", "stat_iqr", false),
+        ("entropy", "int_hist_entropy", false), ("uniformity", "int_hist_uniformity", false),
+    ];
+
+    /// <summary>
+    /// Compact features: size (voxel_count, volume_mm3 or area_mm2) always; first-order statistics (mean, std, min, max,
+    /// median) when the image is given; and, for 3-D regions, IBSI radiomics (Extract/Radiomics, <see cref="Settings"/>):
+    /// the shape features of <see cref="CompactSet"/> (sphericity, mesh volume and area, elongation, …) and, with the image,
+    /// its intensity features. The mask must be on the image's grid (<see cref="OnGrid"/>).
+    /// </summary>
     public static JsonObject Features(ImageVolume mask, ImageVolume? image)
     {
         var f = new JsonObject();
@@ -113,21 +138,36 @@ public static class RegionMeasures
         f["voxel_count"] = n;
         if (mask.Nz == 1) f["area_mm2"] = Round(n * sp[0] * sp[1]);
         else f["volume_mm3"] = Round(n * sp[0] * sp[1] * sp[2]);
-        if (image == null || n == 0 || !image.SameGrid(mask)) return f;
-        var values = new float[n];
-        var k = 0;
-        for (var i = 0; i < mask.Count; i++) if (mask.Voxels[i] > 0.5f) values[k++] = image.Voxels[i];
-        double sum = 0;
-        foreach (var v in values) sum += v;
-        var mean = sum / n;
-        double ss = 0;
-        foreach (var v in values) ss += (v - mean) * (v - mean);
-        Array.Sort(values);
-        f["mean"] = Round(mean);
-        f["std"] = Round(Math.Sqrt(ss / n));
-        f["min"] = Round(values[0]);
-        f["max"] = Round(values[^1]);
-        f["median"] = Round(n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0);
+        if (image != null && !image.SameGrid(mask)) image = null;
+        if (image != null && n > 0)
+        {
+            var values = new float[n];
+            var k = 0;
+            for (var i = 0; i < mask.Count; i++) if (mask.Voxels[i] > 0.5f) values[k++] = image.Voxels[i];
+            double sum = 0;
+            foreach (var v in values) sum += v;
+            var mean = sum / n;
+            double ss = 0;
+            foreach (var v in values) ss += (v - mean) * (v - mean);
+            Array.Sort(values);
+            f["mean"] = Round(mean);
+            f["std"] = Round(Math.Sqrt(ss / n));
+            f["min"] = Round(values[0]);
+            f["max"] = Round(values[^1]);
+            f["median"] = Round(n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0);
+        }
+        // A shape needs depth: one-plane masks (slides, projections) and single voxels have no mesh volume.
+        if (mask.Nz < 2 || n < 2) return f;
+        if (n > MaxRadiomicsVoxels) { f["radiomics"] = $"skipped: {n} voxels is over the {MaxRadiomicsVoxels}-voxel limit"; return f; }
+        try
+        {
+            // Without the image, shape features still hold: the mask stands in as the image (intensities unused).
+            var ibsi = Radiomics.Compute(image ?? mask, mask, Settings);
+            foreach (var (name, key, shape) in CompactSet)
+                if ((shape || image != null) && ibsi.TryGetValue(key, out var v) && double.IsFinite(v)) f[name] = Round(v);
+            f["radiomics"] = "IBSI 1 (Extract/Radiomics): no resampling, no re-segmentation, 32 bins";
+        }
+        catch (ArgumentException e) { f["radiomics"] = $"not computed: {e.Message}"; }
         return f;
     }
 

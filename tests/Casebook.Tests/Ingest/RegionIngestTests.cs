@@ -12,6 +12,16 @@ public class RegionIngestTests
     const string SegStudyUid = "1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.1";
     const string CtUidPrefix = "1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.";
 
+    static double Reference(string feature)
+    {
+        foreach (var line in File.ReadLines(SharedData.Require("radiomics/ibsi1_reference_values.csv")).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f[0] == feature && f[3] == "config. A") return double.Parse(f[4], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new KeyNotFoundException(feature);
+    }
+
     static string PhantomFolder(TempDirectory tmp)
     {
         var dir = Directory.CreateDirectory(tmp["drop"]).FullName;
@@ -44,6 +54,10 @@ public class RegionIngestTests
         var features = region["features"]!.AsObject();
         Assert.InRange(features["mean"]!.GetValue<double>(), -100, 100); // soft-tissue GTV in HU
         Assert.True(features["min"]!.GetValue<double>() <= features["median"]!.GetValue<double>());
+        // Shape by the IBSI radiomics (no resampling, as IBSI configuration A): the mesh sphericity and volume of the GTV
+        // as the IBSI reference for the CT phantom, configuration A (morph_sphericity 0.683 ± 0.001, morph_volume 358000 ± 5000).
+        Assert.Equal(Reference("morph_sphericity"), features["sphericity"]!.GetValue<double>(), 0.0015);
+        Assert.InRange(features["volume_mesh_mm3"]!.GetValue<double>(), 353000, 363000);
 
         // References: remapped SOP UIDs of the CT slices the ROI lies on, each a stored slice of this study.
         var instances = region["instances"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
@@ -65,6 +79,8 @@ public class RegionIngestTests
 
         // The region's features filter search (dense search over the study's vectors, filtered before ranking).
         Assert.Equal([study.StudyId], db.Search("GTV-1").Where("region.volume_mm3 > 300000 AND region.source = 'RTSTRUCT'").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList().Select(h => h.StudyId).Distinct());
+        Assert.Equal([study.StudyId], db.Search("GTV-1").Where("region.sphericity < 0.7").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList().Select(h => h.StudyId).Distinct());
+        Assert.Empty(db.Search("GTV-1").Where("region.sphericity < 0.6").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList());
         Assert.Empty(db.Search("GTV-1").Where("region.volume_mm3 > 1e9").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList());
         Assert.Empty(db.Search("GTV-1").Where("region.source = 'SEG'").Mode(Casebook.Search.SearchMode.Dense).Limit(5).ToList());
 
