@@ -53,11 +53,25 @@ public static class RegionMeasures
     public static ImageVolume? OnGrid(ImageVolume mask, ImageVolume image)
     {
         if (mask.SameGrid(image)) return mask;
+        var extent = MaskExtent.Of(mask);
+        if (extent == null) return null;
+        // Only image voxels near the mask's bounding box can take a mask value: visit those, not the whole series.
+        int[] lo = [int.MaxValue, int.MaxValue, int.MaxValue], hi = [int.MinValue, int.MinValue, int.MinValue];
+        foreach (var cx in new[] { extent.X0 - 0.5, extent.X1 + 0.5 })
+            foreach (var cy in new[] { extent.Y0 - 0.5, extent.Y1 + 0.5 })
+                foreach (var cz in new[] { extent.Z0 - 0.5, extent.Z1 + 0.5 })
+                {
+                    var p = mask.ToPatient(cx, cy, cz);
+                    var v = image.ToVoxel(p[0], p[1], p[2]);
+                    for (var a = 0; a < 3; a++) { lo[a] = Math.Min(lo[a], (int)Math.Floor(v[a])); hi[a] = Math.Max(hi[a], (int)Math.Ceiling(v[a])); }
+                }
+        int x0 = Math.Max(0, lo[0]), y0 = Math.Max(0, lo[1]), z0 = Math.Max(0, lo[2]);
+        int x1 = Math.Min(image.Nx - 1, hi[0]), y1 = Math.Min(image.Ny - 1, hi[1]), z1 = Math.Min(image.Nz - 1, hi[2]);
         var result = image.EmptyLike();
         var any = false;
-        for (var z = 0; z < image.Nz; z++)
-            for (var y = 0; y < image.Ny; y++)
-                for (var x = 0; x < image.Nx; x++)
+        for (var z = z0; z <= z1; z++)
+            for (var y = y0; y <= y1; y++)
+                for (var x = x0; x <= x1; x++)
                 {
                     var p = image.ToPatient(x, y, z);
                     var m = mask.ToVoxel(p[0], p[1], p[2]);
