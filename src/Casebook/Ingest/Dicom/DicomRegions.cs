@@ -65,7 +65,13 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
         var entries = new List<(JsonObject Region, string Label, ImageVolume Mask, DicomImageSeries? Image, IReadOnlyList<string> Sources)>();
         if (seg != null)
         {
-            var image = ImageSeries(seriesList, seg.ReferencedSeriesInstanceUids, seg.ReferencedSopInstanceUids);
+            DicomImageSeries? image = null;
+            try { image = ImageSeries(seriesList, seg.ReferencedSeriesInstanceUids, seg.ReferencedSopInstanceUids); }
+            catch (VolumeFormatException e)
+            {
+                // A SEG stands on its own grid: without a readable image series it loses intensity features, not its regions.
+                errors.Add(new IngestError(obj.Source, $"regions imported without image features: the referenced series is not a readable volume ({e.Message})"));
+            }
             foreach (var s in seg.Segments)
             {
                 var label = scrubber.Scrub(s.Label);
