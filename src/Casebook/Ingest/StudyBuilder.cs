@@ -75,6 +75,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
                 Source = new SourceLocation { File = Path.GetFileName(path), Frame = 0 },
             });
         }
+        var regions = new Dicom.DicomRegions(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer); // issue 8: SEG/RTSTRUCT/NIfTI → image_regions
         if (dicomPaths.Count > 0)
         {
             var series = input.DicomStudy?.Series ?? ReadDicomSeries(dicomPaths);
@@ -83,9 +84,11 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
+            regions.AddTo(study, series);
             if (input.DicomStudy != null && study.ExamDate == null && series.Count > 0)
                 study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }
+        regions.AddNifti(study, input.RegionMasks);
         if (study.Segments.Count == 0) throw new InvalidDataException("study has neither a report nor images");
         UpdateSparseTerms(study);
         Casebook.Extract.Clinical.StudyAnnotation.Annotate(study); // clinical NLP: findings, regions, risk factors, codes (Extract/Clinical)

@@ -24,6 +24,22 @@ public sealed record StudyInput(
     public bool ExamDateShifted { get; init; }
     /// <summary>FHIR ingest: the FHIR ImagingStudy (or report) this study's text was built from (Ingest/Fhir).</summary>
     public Fhir.FhirImagingStudy? Fhir { get; init; }
+    /// <summary>Regions: NIfTI mask volumes of the study's image (manifest column <c>regions</c>, docs/regions.md).</summary>
+    public IReadOnlyList<RegionMaskInput> RegionMasks { get; init; } = [];
+}
+
+/// <summary>A NIfTI mask file and the label its region gets (null: the file's name; per value for multi-label masks).</summary>
+public sealed record RegionMaskInput(string Path, string? Label)
+{
+    /// <summary>Parses the <c>regions</c> column: <c>mask.nii.gz[=Label];other.nii[=Label]</c>, paths relative to the manifest.</summary>
+    public static List<RegionMaskInput> ParseColumn(string? value, string baseDir) =>
+        (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(item =>
+        {
+            var eq = item.IndexOf('=');
+            var path = eq < 0 ? item : item[..eq].Trim();
+            var label = eq < 0 ? null : item[(eq + 1)..].Trim();
+            return new RegionMaskInput(System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, path)), string.IsNullOrEmpty(label) ? null : label);
+        }).ToList();
 }
 
 /// <summary>A problem with one input: the file (or manifest line) and the reason. The batch goes on.</summary>
@@ -51,7 +67,7 @@ public static class StudyManifest
     static readonly string[] AudioExtensions = [".wav", ".mp3", ".ogg", ".flac", ".m4a"];
     static readonly string[] RequiredColumns = ["study_id", "patient_id", "modality", "exam_date", "report", "images"];
     // Scanned reports and dictations: the optional `dictation` column names an audio file (older manifests lack it).
-    static readonly string[] KnownColumns = [.. RequiredColumns, "issuer", "dictation"];
+    static readonly string[] KnownColumns = [.. RequiredColumns, "issuer", "dictation", "regions"];
 
     public static List<StudyInput> Discover(IEnumerable<string> paths, List<IngestError> errors) => Discover(paths, errors, null);
 
@@ -222,6 +238,7 @@ public static class StudyManifest
                     report == null ? null : Path.GetFullPath(Path.Combine(baseDir, report)), images, origin)
                 {
                     DictationPath = dictation == null ? null : Path.GetFullPath(Path.Combine(baseDir, dictation)),
+                    RegionMasks = RegionMaskInput.ParseColumn(Get(Col("regions")), baseDir),
                     Extra = columns.Select((name, i) => (name, i)).Where(x => !KnownColumns.Contains(x.name) && Get(x.i) != null)
                                    .ToDictionary(x => x.name, x => Get(x.i)!),
                 });
