@@ -34,8 +34,8 @@ public static class TextureFeatures
         for (var i = 0; i < roi.Levels.Length; i++)
             if ((uint)roi.Levels[i] > (uint)roi.LevelCount)
                 throw new ArgumentException($"texture: voxel {i} has grey level {roi.Levels[i]}, outside 0..{roi.LevelCount}");
-        if (settings.MorphologicalMask != null && settings.MorphologicalMask.Length != roi.Levels.Length)
-            throw new ArgumentException($"texture: morphological mask has {settings.MorphologicalMask.Length} voxels, the ROI grid {roi.Levels.Length}");
+        if (roi.MorphologicalMask != null && roi.MorphologicalMask.Length != roi.Levels.Length)
+            throw new ArgumentException($"texture: morphological mask has {roi.MorphologicalMask.Length} voxels, the ROI grid {roi.Levels.Length}");
         if (settings.GlcmDistance < 1 || settings.NgtdmDistance < 1 || settings.NgldmDistance < 1)
             throw new ArgumentException("texture: neighbour distances must be at least 1");
         if (settings.NgldmCoarseness < 0)

@@ -23,7 +23,8 @@ public enum TextureFamilies
 /// <summary>
 /// What <see cref="TextureFeatures.Compute"/> calculates. The defaults are the IBSI-1 benchmark settings: every family,
 /// 2D, 2.5D and 3D aggregation, GLCM distance δ=1 with symmetric co-occurrence (M = M₊ + M₊ᵀ), NGTDM and NGLDM
-/// neighbourhoods of Chebyshev distance 1, NGLDM coarseness α=0, GLDZM distances in the Manhattan norm.
+/// neighbourhoods of Chebyshev distance 1, NGLDM coarseness α=0, GLDZM distances in the Manhattan norm,
+/// taken from <see cref="DiscretisedRoi.MorphologicalMask"/> when the ROI carries one.
 /// </summary>
 public sealed record TextureSettings
 {
@@ -46,13 +47,6 @@ public sealed record TextureSettings
 
     /// <summary>NGLDM coarseness α: neighbours whose grey levels differ by at most α are dependent.</summary>
     public int NgldmCoarseness { get; init; }
-
-    /// <summary>
-    /// The morphological ROI mask on the same grid as <see cref="DiscretisedRoi.Levels"/> (non-zero = inside), from which
-    /// the GLDZM distance map is computed (IBSI: "the distance map is determined using the morphological ROI mask").
-    /// Null means the intensity mask (voxels with a level) is also the morphological mask, as for the digital phantom.
-    /// </summary>
-    public byte[]? MorphologicalMask { get; init; }
 
     public static TextureSettings Default { get; } = new();
 }

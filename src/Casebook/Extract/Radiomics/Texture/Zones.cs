@@ -97,10 +97,10 @@ internal sealed class Zones
     /// search from the edge voxels, which equals the manual's iterated erosion with the cross-shaped structure element.
     /// The grid's border counts as outside; in 2D the neighbouring slices are not part of the structure element.
     /// </summary>
-    public static int[] DistanceMap(RoiGrid g, byte[]? morphological, bool inPlane)
+    public static int[] DistanceMap(RoiGrid g, bool[]? morphological, bool inPlane)
     {
         var levels = g.Levels;
-        bool Inside(int i) => morphological != null ? morphological[i] != 0 : levels[i] > 0;
+        bool Inside(int i) => morphological != null ? morphological[i] : levels[i] > 0;
         var distance = new int[levels.Length];
         (int dx, int dy, int dz)[] steps = inPlane
             ? [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0)]
