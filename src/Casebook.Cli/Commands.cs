@@ -50,6 +50,7 @@ public static partial class Commands
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
+          radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -92,6 +93,7 @@ public static partial class Commands
             "keys" => ServerCommands.Keys(rest),
             "audit" => ServerCommands.Audit(rest),
             "cohort" => CohortCommands.Run(rest),
+            "radiomics" => RadiomicsCommands.Run(a),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
