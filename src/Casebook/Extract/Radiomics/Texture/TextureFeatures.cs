@@ -23,6 +23,14 @@ public static class TextureFeatures
         return output;
     }
 
+    /// <summary>
+    /// The texture hook of <c>Radiomics.Compute</c> (the <c>radiomics</c> verb passes it):
+    /// a 2D configuration (A, B: in-plane interpolation) gets the slice-wise aggregations only, as in the manual's
+    /// benchmark; a 3D one (dig, C–E) gets all of them, its 3D values being the ones the manual lists for C–E.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> ForRadiomics(DiscretisedRoi roi, RadiomicsSettings settings) =>
+        Compute(roi, new TextureSettings { Volumetric = !settings.TwoDimensional });
+
     static void Validate(DiscretisedRoi roi, TextureSettings settings)
     {
         if (roi.Nx <= 0 || roi.Ny <= 0 || roi.Nz <= 0)
