@@ -34,7 +34,7 @@ internal static class ZoneFamilies
                 if (zones.VoxelCount == 0) continue;
                 if (sizes) sizeSlices.Add(zones.SizeMatrix());
                 if (distances)
-                    distanceSlices.Add(zones.DistanceMatrix(grid, Zones.DistanceMap(grid, roi.MorphologicalMask, inPlane: true)));
+                    distanceSlices.Add(zones.DistanceMatrix(Zones.DistanceMap(grid, roi.MorphologicalMask, inPlane: true)));
             }
             if (sizes) EmitSlicewise(output, "szm_{0}_", SizeNames, sizeSlices, ng);
             if (distances) EmitSlicewise(output, "dzm_{0}_", DistanceNames, distanceSlices, ng);
@@ -47,7 +47,7 @@ internal static class ZoneFamilies
             if (distances)
             {
                 var map = Zones.DistanceMap(grid, roi.MorphologicalMask, inPlane: false);
-                Aggregate.Emit(output, "dzm_{0}_", "3d", DistanceNames, zones.DistanceMatrix(grid, map).Features(ng, false));
+                Aggregate.Emit(output, "dzm_{0}_", "3d", DistanceNames, zones.DistanceMatrix(map).Features(ng, false));
             }
         }
     }
