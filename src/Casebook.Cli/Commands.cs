@@ -34,6 +34,7 @@ public static partial class Commands
                  [--edit-term T] [--edit-laterality left|right|bilateral|none] [--edit-code ICD10]   (corrections when confirming)
           diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
           region STUDY_ID --slice SEGMENT_ID --box x,y,w,h|--polygon x1,y1,x2,y2,x3,y3,… --label L --author A --role R --base-version V
+          regions STUDY_ID [--json]    the study's regions (clinician, SEG, RTSTRUCT, NIfTI): label, source, coordinates, features (docs/regions.md)
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
           cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)
@@ -50,7 +51,7 @@ public static partial class Commands
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
-          radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
+          radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -78,7 +79,7 @@ public static partial class Commands
             "stats" => Stats(a),
             "timeline" => Timeline(a),
             "gc" => Gc(a),
-            "validate" => Validate(a), "diagnose" => Diagnose(a), "region" => Region(a), "similar" => Similar(a), "history" => History(a),
+            "validate" => Validate(a), "diagnose" => Diagnose(a), "region" => Region(a), "regions" => Regions(a), "similar" => Similar(a), "history" => History(a),
             "eval" => Eval(a),
             "demo" => Demo(a),
             "reembed" => Reembed(a),

@@ -7,14 +7,18 @@ using Casebook.Extract.Volumes;
 
 namespace Casebook.Cli;
 
-/// <summary>`casebook radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--json]`: IBSI 1 features of one region (docs/radiomics.md).</summary>
+/// <summary>
+/// `casebook radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]`: IBSI 1 features of one region
+/// (docs/radiomics.md). IMAGE: NIfTI file or DICOM series folder; MASK: NIfTI file, RTSTRUCT or SEG file (or a folder with one).
+/// </summary>
 public static class RadiomicsCommands
 {
     public static int Run(Args a)
     {
-        if (a.Positional.Count != 2) throw new UsageException("usage: casebook radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--json]");
+        if (a.Positional.Count != 2) throw new UsageException("usage: casebook radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]");
         var config = a.Get("config") ?? "A";
         var json = a.Flag("json");
+        var roiName = a.Get("roi");
         a.EnsureAllUsed();
         if (!RadiomicsSettings.PresetNames.Contains(config))
             throw new UsageException($"--config must be one of {string.Join(", ", RadiomicsSettings.PresetNames)}, not '{config}'");
@@ -25,7 +29,7 @@ public static class RadiomicsCommands
         try
         {
             var image = VolumeInputs.ReadImage(a.Positional[0]);
-            var mask = VolumeInputs.ReadMask(a.Positional[1], image);
+            var mask = VolumeInputs.ReadMask(a.Positional[1], image, roiName);
             features = Radiomics.Compute(image, mask, settings, TextureFeatures.ForRadiomics);
         }
         catch (VolumeFormatException e) { Console.Error.WriteLine($"casebook: {e.Message}"); return 1; }

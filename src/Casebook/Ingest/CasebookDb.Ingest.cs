@@ -137,6 +137,7 @@ public sealed partial class CasebookDb
             }
         }
         EmbedDicomSlices(studies, errors);
+        EmbedRegionCrops(studies, errors); // imported SEG/RTSTRUCT regions (Regions/)
     }
 
     /// <summary>

@@ -83,6 +83,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             var slicer = new Dicom.DicomSlicer(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer);
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
+            new Dicom.DicomRegions(blobs, pseudonym, options.Dicom, Deidentifier, Errors, input.Issuer).AddTo(study, series); // SEG/RTSTRUCT → image_regions (issue 8)
             if (input.DicomStudy != null && study.ExamDate == null && series.Count > 0)
                 study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }

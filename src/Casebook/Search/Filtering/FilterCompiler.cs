@@ -80,6 +80,26 @@ public static class FilterCompiler
 
         public void Write(FilterExpr e)
         {
+            if (RegionFieldOf(e) != null)
+            {
+                // Regions: a predicate on region.* holds when some entry of image_regions satisfies it.
+                Sql.Append("EXISTS (SELECT 1 FROM json_each(s.image_regions) AS r WHERE ");
+                WritePredicate(e);
+                Sql.Append(')');
+                return;
+            }
+            WritePredicate(e);
+        }
+
+        /// <summary>The region field a predicate reads, or null for other predicates and for AND/OR/NOT.</summary>
+        static FieldRef? RegionFieldOf(FilterExpr e)
+        {
+            var f = e switch { ComparisonExpr c => c.Field, InExpr i => i.Field, ContainsExpr c => c.Field, NullCheckExpr n => n.Field, _ => null };
+            return f is { Field.IsRegionField: true } ? f : null;
+        }
+
+        void WritePredicate(FilterExpr e)
+        {
             switch (e)
             {
                 case AndExpr a: Join(a.Operands, " AND "); break;
@@ -96,9 +116,26 @@ public static class FilterCompiler
         void Join(IReadOnlyList<FilterExpr> operands, string op)
         {
             Sql.Append('(');
+            var first = true;
             for (int i = 0; i < operands.Count; i++)
             {
-                if (i > 0) Sql.Append(op);
+                if (!first) Sql.Append(op);
+                first = false;
+                // Regions: region predicates joined by AND describe one region ("region.label = 'GTV' AND
+                // region.volume_mm3 > 1000" is one GTV over 1000 mm³), so they share one EXISTS.
+                if (op == " AND " && RegionFieldOf(operands[i]) != null)
+                {
+                    var group = new List<FilterExpr> { operands[i] };
+                    while (i + 1 < operands.Count && RegionFieldOf(operands[i + 1]) != null) group.Add(operands[++i]);
+                    Sql.Append("EXISTS (SELECT 1 FROM json_each(s.image_regions) AS r WHERE ");
+                    for (var k = 0; k < group.Count; k++)
+                    {
+                        if (k > 0) Sql.Append(" AND ");
+                        WritePredicate(group[k]);
+                    }
+                    Sql.Append(')');
+                    continue;
+                }
                 Write(operands[i]);
             }
             Sql.Append(')');

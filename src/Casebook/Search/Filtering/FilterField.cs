@@ -21,6 +21,8 @@ public sealed record FilterField(string Name, FilterFieldType Type, string SqlEx
 {
     /// <summary>For metadata fields, <c>json_type</c> of the value (to tell numbers from text); null otherwise.</summary>
     public string? JsonTypeExpression { get; init; }
+    /// <summary>A field of one entry of <c>image_regions</c> (alias <c>r</c>): predicates on it ask whether some region matches.</summary>
+    public bool IsRegionField { get; init; }
 }
 
 /// <summary>The catalogue of filterable fields.</summary>
@@ -72,6 +74,7 @@ public static class FilterFields
     public static FilterField? Resolve(string name)
     {
         if (Known.TryGetValue(name, out var f)) return f;
+        if (name.StartsWith(RegionPrefix, StringComparison.OrdinalIgnoreCase)) return Region(name[RegionPrefix.Length..]);
         const string prefix = "metadata.";
         if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
@@ -96,6 +99,36 @@ public static class FilterFields
     {
         JsonTypeExpression = $"json_type(s.metadata, '$.\"{key}\"')",
     };
+
+    public const string RegionPrefix = "region.";
+
+    /// <summary>Text fields of a region entry (docs/regions.md); any other <c>region.key</c> is a numeric feature.</summary>
+    public static readonly IReadOnlyList<string> RegionTextKeys =
+        ["label", "source", "shape", "status", "interpreted_type", "segmentation_type", "region_id", "slice", "description"];
+
+    // Regions (issue 8): region.label / region.source / … are the entry's own fields ("clinician" for entries without a
+    // source: clinician boxes predate it); region.type and region.category are the SEG's coded meaning (type_code,
+    // category_code the code); anything else is a feature under "features" (volume_mm3, mean, sphericity, …). Keys pass
+    // IsValidKey before they are spliced into the JSON path, as metadata keys do.
+    static FilterField? Region(string key)
+    {
+        if (!IsValidKey(key)) return null;
+        var lower = key.ToLowerInvariant();
+        string? text = lower switch
+        {
+            "source" => "coalesce(json_extract(r.value, '$.source'), 'clinician')",
+            "type" or "category" => $"json_extract(r.value, '$.{lower}.meaning')",
+            "type_code" or "category_code" => $"json_extract(r.value, '$.{lower[..^5]}.code')",
+            _ when RegionTextKeys.Contains(lower) => $"json_extract(r.value, '$.\"{lower}\"')",
+            _ => null,
+        };
+        if (text != null) return new FilterField(RegionPrefix + lower, FilterFieldType.Text, text) { IsRegionField = true };
+        return new FilterField(RegionPrefix + key, FilterFieldType.Json, $"json_extract(r.value, '$.features.\"{key}\"')")
+        {
+            JsonTypeExpression = $"json_type(r.value, '$.features.\"{key}\"')",
+            IsRegionField = true,
+        };
+    }
 
     /// <summary>Closest known name for "did you mean" hints, or null when nothing is close.</summary>
     public static string? Suggest(string name)

@@ -142,7 +142,7 @@ public sealed class FilterParser
         var hint = FilterFields.Suggest(t.Text);
         var didYouMean = hint != null ? $" (did you mean '{hint}'?)" : "";
         throw new FilterSyntaxException(
-            $"unknown field '{t.Text}'{didYouMean}; known fields: {string.Join(", ", FilterFields.Names)}, or metadata.<key>", t.Position);
+            $"unknown field '{t.Text}'{didYouMean}; known fields: {string.Join(", ", FilterFields.Names)}, region.<key>, or metadata.<key>", t.Position);
     }
 
     List<FilterLiteral> ParseList()
