@@ -33,7 +33,7 @@ public static class RadiomicsCommands
             features = Radiomics.Compute(image, mask, settings, TextureFeatures.ForRadiomics);
         }
         catch (VolumeFormatException e) { Console.Error.WriteLine($"casebook: {e.Message}"); return 1; }
-        catch (ArgumentException e) { Console.Error.WriteLine($"casebook: {a.Positional[1]}: {e.Message}"); return 1; }
+        catch (ArgumentException e) { Console.Error.WriteLine($"casebook: {a.Positional[0]} with mask {a.Positional[1]}: {e.Message}"); return 1; }
 
         if (json)
         {

@@ -6,7 +6,8 @@ namespace Casebook.Extract.Radiomics;
 /// Moran's I and Geary's C of the intensity-mask voxels with inverse-distance weights (IBSI 1 "morph_moran_i",
 /// "morph_geary_c"). The double sums over voxel pairs are O(N²) when written out; because the weight depends only on
 /// the offset between two voxels, every sum is a convolution with the kernel 1/‖Δ‖ and is computed exactly (to
-/// rounding) with FFTs on the ROI's bounding box, zero-padded so that nothing wraps around.
+/// rounding) with FFTs on the ROI's bounding box, zero-padded so that nothing wraps around. Beyond
+/// <see cref="MaxFftCells"/> padded cells the sums are estimated from sampled voxel pairs.
 /// </summary>
 public static class SpatialAutocorrelation
 {
@@ -29,6 +30,7 @@ public static class SpatialAutocorrelation
         int bx = x1 - x0 + 1, by = y1 - y0 + 1, bz = z1 - z0 + 1;
         int px = Pow2(2 * bx - 1), py = Pow2(2 * by - 1), pz = Pow2(2 * bz - 1);
         var size = (long)px * py * pz;
+        if (size > MaxFftCells) return Sampled(image, mask, nx, ny, nz, spacing);
 
         // Signal: f = (X − μ) inside (real part), m = 1 inside (imaginary part).
         var sig = new Complex[size];
@@ -90,6 +92,42 @@ public static class SpatialAutocorrelation
         var cross = sumXWf + mean * sumXWm;
         var geary = (n - 1) / (2 * sumW) * (2 * sumX2Wm - 2 * cross) / ss;
         return (moran, geary);
+    }
+
+    /// <summary>Largest padded FFT grid (cells) computed exactly: 2^24 cells are 256 MB per complex array.</summary>
+    public const long MaxFftCells = 1L << 24;
+
+    /// <summary>Voxel pairs drawn for the approximation of very large ROIs.</summary>
+    public const int SampledPairs = 4_000_000;
+
+    /// <summary>
+    /// For ROIs too large for the exact FFT (e.g. a whole body outline) the manual allows approximation by subsampling:
+    /// the weighted pair sums are estimated from uniformly drawn voxel pairs (fixed seed, so results repeat), as ratios
+    /// Σw·f₁f₂ / Σw and Σw·(X₁−X₂)² / Σw; the sum of squares is exact.
+    /// </summary>
+    public static (double MoranI, double GearyC) Sampled(float[] image, bool[] mask, int nx, int ny, int nz, double[] spacing)
+    {
+        long n = 0; double sum = 0;
+        for (var i = 0; i < image.Length; i++) if (mask[i]) { n++; sum += image[i]; }
+        if (n < 2) return (double.NaN, double.NaN);
+        var mean = sum / n;
+        var idx = new int[n];
+        var k = 0;
+        double ss = 0;
+        for (var i = 0; i < image.Length; i++)
+            if (mask[i]) { idx[k++] = i; ss += (image[i] - mean) * (image[i] - mean); }
+        var rng = new Random(20240601);
+        double sw = 0, swff = 0, swdd = 0;
+        for (var t = 0; t < SampledPairs; t++)
+        {
+            int a = idx[rng.NextInt64(n)], b = idx[rng.NextInt64(n)];
+            if (a == b) continue;
+            double dx = (a % nx - b % nx) * spacing[0], dy = (a / nx % ny - b / nx % ny) * spacing[1], dz = (a / (nx * ny) - b / (nx * ny)) * spacing[2];
+            var w = 1 / Math.Sqrt(dx * dx + dy * dy + dz * dz);
+            double xa = image[a], xb = image[b];
+            sw += w; swff += w * (xa - mean) * (xb - mean); swdd += w * (xa - xb) * (xa - xb);
+        }
+        return (n * (swff / sw) / ss, (n - 1) / 2.0 * (swdd / sw) / ss);
     }
 
     /// <summary>The same sums written out pair by pair; for tests and tiny ROIs.</summary>
