@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Casebook.Extract.Radiomics;
+using Casebook.Extract.Radiomics.Texture;
 using Casebook.Extract.Volumes;
 
 namespace Casebook.Cli;
@@ -29,7 +30,7 @@ public static class RadiomicsCommands
         {
             var image = VolumeInputs.ReadImage(a.Positional[0]);
             var mask = VolumeInputs.ReadMask(a.Positional[1], image, roiName);
-            features = Radiomics.Compute(image, mask, settings);
+            features = Radiomics.Compute(image, mask, settings, TextureFeatures.ForRadiomics);
         }
         catch (VolumeFormatException e) { Console.Error.WriteLine($"casebook: {e.Message}"); return 1; }
         catch (ArgumentException e) { Console.Error.WriteLine($"casebook: {a.Positional[0]} with mask {a.Positional[1]}: {e.Message}"); return 1; }

@@ -24,5 +24,13 @@ public sealed class DiscretisedRoi
     /// </summary>
     public int LevelCount { get; init; }
 
+    /// <summary>
+    /// The morphological ROI mask on the same grid (true = inside), when it differs from the intensity mask (after
+    /// re-segmentation). The GLDZM takes its distances to the ROI edge from it (IBSI: "the distance map is determined
+    /// using the morphological ROI mask"), so the grid should then be cropped to this mask's bounding box. Null: the
+    /// intensity mask (voxels with a level) serves as both.
+    /// </summary>
+    public bool[]? MorphologicalMask { get; init; }
+
     public int Index(int x, int y, int z) => x + Nx * (y + Ny * z);
 }
