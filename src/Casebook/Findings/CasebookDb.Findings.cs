@@ -323,7 +323,7 @@ public sealed partial class CasebookDb
         {
             var eligible = new List<(string StudyId, float[] X)>();
             foreach (var s in studies)
-                if (labels[s.StudyId].Example(m.Label!, m.ImplicitNegatives) == null && m.Layout!.Vector(s) is { } x) eligible.Add((s.StudyId, x));
+                if (!labels[s.StudyId].RuledOn(m.Label!, m.ImplicitNegatives) && m.Layout!.Vector(s) is { } x) eligible.Add((s.StudyId, x));
             var scores = FindingClassifier.Scores(ml, m.Transformer!, eligible.Select(e => e.X).ToList(), m.Layout!.Length);
             for (var i = 0; i < eligible.Count; i++)
                 fresh[eligible[i].StudyId].Add((m.Label!, FindingClassifier.Probability(scores[i], m.Slope, m.Offset), m.Info.ModelId));
@@ -339,7 +339,7 @@ public sealed partial class CasebookDb
                     // A finding anywhere in the study: the highest probability over its images.
                     var p = m.Onnx!.Predict(images);
                     for (var j = 0; j < m.OnnxLabels.Count; j++)
-                        if (labels[s.StudyId].Example(m.OnnxLabels[j], implicitNegatives: true) == null)
+                        if (!labels[s.StudyId].RuledOn(m.OnnxLabels[j], implicitNegatives: true))
                             fresh[s.StudyId].Add((m.OnnxLabels[j], p.Max(row => row[j]), m.Info.ModelId));
                 }
             }

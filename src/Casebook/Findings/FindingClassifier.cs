@@ -63,6 +63,8 @@ public static class FindingClassifier
     {
         public bool Label { get; set; }
         public float Score { get; set; }
+        // The evaluator wants it; AUC does not depend on it.
+        public bool PredictedLabel { get; set; }
     }
 
     static SchemaDefinition Schema(int length)
@@ -156,7 +158,7 @@ public static class FindingClassifier
     public static double Auc(MLContext ml, IReadOnlyList<bool> labels, IReadOnlyList<float> scores)
     {
         if (labels.All(y => y) || labels.All(y => !y)) return double.NaN;
-        var view = ml.Data.LoadFromEnumerable(labels.Select((y, i) => new Scored { Label = y, Score = scores[i] }).ToList());
+        var view = ml.Data.LoadFromEnumerable(labels.Select((y, i) => new Scored { Label = y, Score = scores[i], PredictedLabel = scores[i] > 0 }).ToList());
         return ml.BinaryClassification.EvaluateNonCalibrated(view).AreaUnderRocCurve;
     }
 

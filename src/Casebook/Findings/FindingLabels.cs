@@ -44,6 +44,7 @@ public sealed class StudyLabels
             if (f["validated"]?.GetValue<bool>() != true || f["term"]?.GetValue<string>() is not { Length: > 0 } term) continue;
             var label = FindingLabel.Finding(term);
             var positive = f["confirmed"]?.GetValue<bool>() == true;
+            foreach (var code in (f["codes"] as JsonArray ?? []).Select(c => c?.GetValue<string>()).OfType<string>()) labels._validatedCodes.Add(code);
             // Every assertion variant of a term carries the same validation; a confirmation wins over a stale rejection.
             if (!labels.Findings.TryGetValue(label.Key, out var had) || positive) labels.Findings[label.Key] = (label, positive || had.Positive);
         }
@@ -69,6 +70,18 @@ public sealed class StudyLabels
         if (ruled.TryGetValue(label.Key, out var r)) return r.Positive;
         return implicitNegatives && reviewed ? false : null;
     }
+
+    /// <summary>
+    /// Whether a clinician has ruled on <paramref name="label"/> here, so that no suggestion is made for it: it is a training
+    /// example (<see cref="Example"/>), or a validated finding carries its term or one of its codes (e.g. a suggestion the
+    /// clinician confirmed or rejected).
+    /// </summary>
+    public bool RuledOn(FindingLabel label, bool implicitNegatives) =>
+        Example(label, implicitNegatives) != null
+        || Findings.ContainsKey(FindingLabel.Finding(label.Term).Key)
+        || (label.Codes.Count > 0 && _validatedCodes.Overlaps(label.Codes));
+
+    readonly HashSet<string> _validatedCodes = new(StringComparer.OrdinalIgnoreCase);
 
     public IEnumerable<FindingLabel> Confirmed => Findings.Values.Concat(Diagnoses.Values).Where(v => v.Positive).Select(v => v.Label);
 }
