@@ -85,11 +85,13 @@ public sealed partial class CasebookDb
             var members = reviewed.Select(r => (r.Study, Y: r.Labels.Example(label, options.ImplicitNegatives))).Where(m => m.Y != null).ToList();
             var layout = FeatureLayout.Choose(members.Select(m => m.Study).ToList(), options.Blocks);
             var examples = members.Select(m => (X: layout.Vector(m.Study), Y: m.Y!.Value)).Where(e => e.X != null).Select(e => (e.X!, e.Y)).ToList();
-            int pos = examples.Count(e => e.Y), neg = examples.Count - pos;
-            string? skip = layout.Length == 0 ? "no features: the studies carry no image vectors, text vectors or region features to learn from"
+            // Counts are the clinician's examples; those without any feature block cannot be used and are reported apart.
+            int allPos = members.Count(m => m.Y == true), allNeg = members.Count - allPos;
+            int pos = examples.Count(e => e.Y), neg = examples.Count - pos, unusable = members.Count - examples.Count;
+            string? skip = layout.Length == 0 ? "no features: these studies carry no image vectors, text vectors or region features to learn from"
                 : pos < options.MinExamples || neg < options.MinExamples ? $"too few examples: {pos} positive and {neg} negative studies with features, {options.MinExamples} of each needed (--min-examples)"
                 : null;
-            if (skip != null) { reports.Add(new FindingTrainReport(label, pos, neg, null, null, [], 0, skip)); continue; }
+            if (skip != null) { reports.Add(new FindingTrainReport(label, allPos, allNeg, unusable, null, null, [], 0, skip)); continue; }
 
             var fit = FindingClassifier.Train(examples, options.Classifier);
             var modelId = NewModelId(label, trainer, version);
@@ -119,7 +121,7 @@ public sealed partial class CasebookDb
                     ("@auc", double.IsFinite(fit.CvAuc) ? fit.CvAuc : null), ("@path", relative), ("@info", info.ToJsonString()));
                 tx.Commit();
             }
-            reports.Add(new FindingTrainReport(label, pos, neg, modelId, fit.CvAuc, fit.FoldAucs, fit.Folds, null));
+            reports.Add(new FindingTrainReport(label, allPos, allNeg, unusable, modelId, fit.CvAuc, fit.FoldAucs, fit.Folds, null));
         }
         return reports;
     }

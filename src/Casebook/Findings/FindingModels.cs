@@ -18,15 +18,18 @@ public sealed record FindingTrainOptions
     public IReadOnlyList<string>? Labels { get; init; }
 }
 
-/// <summary>What training did for one label: its examples, and the model made (with its cross-validated AUC) or why none was.</summary>
-public sealed record FindingTrainReport(FindingLabel Label, int Positives, int Negatives, string? ModelId, double? CvAuc,
+/// <summary>
+/// What training did for one label: the clinician's positive and negative studies (of which <see cref="WithoutFeatures"/> had
+/// no feature block and were not used), and the model made (with its cross-validated AUC) or why none was.
+/// </summary>
+public sealed record FindingTrainReport(FindingLabel Label, int Positives, int Negatives, int WithoutFeatures, string? ModelId, double? CvAuc,
     IReadOnlyList<double> FoldAucs, int Folds, string? Skipped)
 {
     public JsonObject ToJson() => new()
     {
         ["label"] = Label.Key, ["term"] = Label.Term, ["kind"] = Label.Kind,
         ["codes"] = new JsonArray(Label.Codes.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()),
-        ["positives"] = Positives, ["negatives"] = Negatives, ["model_id"] = ModelId,
+        ["positives"] = Positives, ["negatives"] = Negatives, ["without_features"] = WithoutFeatures, ["model_id"] = ModelId,
         ["cv_auc"] = CvAuc is { } a && double.IsFinite(a) ? Math.Round(a, 4) : null, ["folds"] = Folds,
         ["fold_aucs"] = new JsonArray(FoldAucs.Select(f => (JsonNode?)(double.IsFinite(f) ? JsonValue.Create(Math.Round(f, 4)) : null)).ToArray()),
         ["skipped"] = Skipped,
