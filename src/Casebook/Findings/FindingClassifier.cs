@@ -168,5 +168,11 @@ public static class FindingClassifier
         ml.Model.Save(c.Model, c.InputSchema, path);
     }
 
-    public static ITransformer Load(MLContext ml, string path) => ml.Model.Load(path, out _);
+    public static ITransformer Load(MLContext ml, string path)
+    {
+        // ML.NET finds a saved model's loaders in registered assemblies; a process that never trained (e.g. `findings
+        // suggest`) has not loaded the LightGBM one yet.
+        ml.ComponentCatalog.RegisterAssembly(typeof(LightGbmBinaryModelParameters).Assembly);
+        return ml.Model.Load(path, out _);
+    }
 }
