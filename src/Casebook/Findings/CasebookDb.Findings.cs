@@ -290,7 +290,7 @@ public sealed partial class CasebookDb
                     };
                     try
                     {
-                        var result = Commit(batch, $"model suggestions: {made.Count} on {updated.Count} studies ({string.Join(", ", models.Select(m => m.Info.ModelId))})", null,
+                        var result = Commit(batch, $"model suggestions: {made.Count} on {updated.Count} studies ({string.Join(", ", models.Select(m => m.Info.ModelId))})", options.Author,
                             check: (c, tx) =>
                             {
                                 foreach (var s in updated)

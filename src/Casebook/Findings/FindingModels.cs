@@ -63,6 +63,8 @@ public sealed record FindingSuggestOptions
     public string? StudyId { get; init; }
     /// <summary>Suggestions below this probability are not written (0 writes every score).</summary>
     public double MinProbability { get; init; } = 0.5;
+    /// <summary>Who ran the suggestion (the versions' author); null: the database's configured author.</summary>
+    public string? Author { get; init; }
     /// <summary>Studies read and committed per version (each chunk is one attributed commit).</summary>
     public int ChunkSize { get; init; } = 500;
 }
