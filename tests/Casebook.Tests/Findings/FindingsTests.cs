@@ -108,6 +108,43 @@ public class FindingsTests
         Assert.Equal(v, db.CurrentVersion);
     }
 
+    [Fact]
+    public void Region_features_are_learned_generically_and_a_region_like_the_positives_is_suggested()
+    {
+        using var tmp = new TempDirectory();
+        using var db = tmp.OpenDb();
+        // Studies with one region each whose features (radiomics, as another producer writes them) separate the classes:
+        // spiculated lesions (low sphericity) are malignant. Nested groups, strings and non-finite values are read generically.
+        var rng = new Random(7);
+        StudyRecord Study(string id, double sphericity) => new()
+        {
+            StudyId = id, PatientPseudoId = "P" + id, Modality = "CT", ExamDate = "2022-01-01",
+            ImageRegions = [new JsonObject
+            {
+                ["region_id"] = id + "/r1", ["label"] = "lesion",
+                ["features"] = JsonNode.Parse($$"""{"morph": {"sphericity": {{sphericity:R}}, "note": "x"}, "stat_mean": {{rng.NextDouble() * 100:R}}, "bad": "NaN"}"""),
+            }],
+        };
+        var batch = new WriteBatch();
+        for (var i = 0; i < 16; i++) batch.Upserts.Add(Study($"R{i}", i < 8 ? 0.3 + 0.02 * i : 0.7 + 0.02 * i));
+        batch.Upserts.Add(Study("U-low", 0.35));
+        batch.Upserts.Add(Study("U-high", 0.9));
+        db.Commit(batch, "regions with features");
+        for (var i = 0; i < 16; i++)
+            db.SetDiagnosis($"R{i}", i < 8 ? "C34.90" : "D14.30", "icd10cm", "confirmed", Val, db.CurrentVersion);
+
+        var report = db.TrainFindingModels(new FindingTrainOptions { MinExamples = 4, Labels = ["C34.90"] }).Single();
+        Assert.Equal((8, 8), (report.Positives, report.Negatives));
+        Assert.Equal(1.0, report.CvAuc); // separable by sphericity
+        var model = db.FindingModels().Single();
+        Assert.Equal(["morph.sphericity", "stat_mean"], model.Info["features"]!["radiomics_keys"]!.AsArray().Select(k => k!.GetValue<string>()));
+        Assert.Null(model.Info["features"]!["image_model"]);
+
+        db.SuggestFindings(new FindingSuggestOptions { MinProbability = 0 });
+        double P(string id) => Suggestions(db.GetStudy(id)!).Single()["probability"]!.GetValue<double>();
+        Assert.True(P("U-low") > 0.5 && P("U-high") < 0.5, $"p(low sphericity) {P("U-low")}, p(high) {P("U-high")}");
+    }
+
     /// <summary>
     /// A tiny image classifier assembled as ONNX protobuf: [N,3,8,8] → GlobalAveragePool → Flatten → Gemm → [N,2] logits.
     /// Label "bright" scores 20·(mean intensity − 0.5), "dark" the opposite.
