@@ -31,9 +31,10 @@ foreach (var suite in suites)
         "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
         "fhir" => FhirBenchmarks.Run(shared, work),
         "similar" => SimilarBenchmarks.Run(shared, work),
+        "findings" => FindingsBenchmarks.Run(shared, work),
         "cohort" => CohortBenchmarks.Run(work),
         "texture" => TextureBenchmarks.Run(shared),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, cohort, texture, all)"),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, findings, cohort, texture, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

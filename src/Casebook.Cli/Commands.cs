@@ -38,6 +38,7 @@ public static partial class Commands
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
           cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)
+          findings train [--min-examples N] [--trainer lr|lightgbm] --json | findings suggest [--study ID] [--min-probability P] --json | findings models --json | findings register NAME --onnx FILE --labels A,B   classifiers learned from clinicians' findings (docs/findings.md)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
@@ -68,7 +69,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "findings" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -97,6 +98,7 @@ public static partial class Commands
             "audit" => ServerCommands.Audit(rest),
             "cohort" => CohortCommands.Run(rest),
             "radiomics" => RadiomicsCommands.Run(a),
+            "findings" => FindingsCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }

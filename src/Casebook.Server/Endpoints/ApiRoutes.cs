@@ -38,6 +38,9 @@ public static class ApiRoutes
         api.MapPost("/studies/{studyId}/diagnose", ValidationEndpoints.Diagnose).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.diagnose")).WithSummary("Set a diagnosis {code, system, status, reason, base_version}; 409 when stale");
         api.MapPost("/studies/{studyId}/regions", ValidationEndpoints.Region).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.region")).WithSummary("Draw a region {slice, box: \"x,y,w,h\", label, reason, base_version}; 409 when stale");
         api.MapGet("/similar", ValidationEndpoints.Similar).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("similar")).WithSummary("Similar cases with outcomes (same JSON as `casebook similar --json`)");
+        api.MapGet("/findings/models", FindingsEndpoints.Models).RequireAuthorization(Roles.Policies.Validation).WithSummary("Finding classifiers (same JSON as `casebook findings models --json`)");
+        api.MapPost("/findings/train", FindingsEndpoints.Train).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("findings.train")).WithSummary("Train finding classifiers from clinicians' rulings {min_examples, trainer, labels}");
+        api.MapPost("/findings/suggest", FindingsEndpoints.Suggest).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("findings.suggest")).WithSummary("Write AI-suggested findings {study, min_probability} (never validated)");
         api.MapPost("/cohorts/run", Cohorts.Run).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("cohort.run")).WithSummary("Run a cohort definition (JSON body; researchers see counts under 11 as \"<11\")");
 
         api.MapGet("/versions", Versions.List).WithSummary("Versions (same JSON as `casebook versions --json`)");
