@@ -20,7 +20,11 @@ static class DicomWebResponses
 
     public static string BaseUrl(HttpRequest r) => $"{r.Scheme}://{r.Host}{r.PathBase}/dicomweb";
 
-    public static IResult DicomJson(JsonNode body) => Results.Text(body.ToJsonString(), DicomJsonType, Encoding.UTF8);
+    static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string ToJson(JsonNode body) => body.ToJsonString(Relaxed);
+
+    public static IResult DicomJson(JsonNode body, int status = 200) => Results.Text(ToJson(body), DicomJsonType, Encoding.UTF8, status);
 
     /// <summary>PS3.18 §8.7.3: answers are DICOM JSON; an Accept that admits no JSON (and no wildcard) is 406.</summary>
     public static void RequireJsonAccept(HttpRequest r)

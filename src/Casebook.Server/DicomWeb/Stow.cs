@@ -85,7 +85,7 @@ static class Stow
             ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{referenced.Count} stored, {failed.Count} failed" + (result?.Versions.Count > 0 ? $", version {result.Versions[^1]}" : "");
             // PS3.18 §10.5.3.1: 200 all stored, 202 some failed, 409 none stored.
             var status = failed.Count == 0 ? 200 : referenced.Count > 0 ? 202 : 409;
-            return Results.Text(response.ToJsonString(), DicomWebResponses.DicomJsonType, System.Text.Encoding.UTF8, status);
+            return DicomWebResponses.DicomJson(response, status);
         }
         finally
         {
@@ -110,7 +110,8 @@ static class Stow
         if (partType.Length > 0 && !partType.Equals(DicomWebResponses.DicomType, StringComparison.OrdinalIgnoreCase))
             throw new ProblemException(415, "Unsupported media type", $"only application/dicom parts are accepted (Part 10 instances), not type=\"{partType}\"");
         var boundary = HeaderUtilities.RemoveQuotes(type.Boundary).ToString();
-        if (boundary.Length is 0 or > 70) throw new ArgumentException("the multipart/related Content-Type needs a boundary of 1–70 characters (RFC 2046 §5.1.1)");
+        // RFC 2046 §5.1.1 says at most 70 characters; some senders use longer ones (Orthanc), so only absurd lengths are refused.
+        if (boundary.Length is 0 or > 256) throw new ArgumentException($"the multipart/related Content-Type needs a boundary parameter (1–256 characters), not '{r.ContentType}'");
         return boundary;
     }
 
