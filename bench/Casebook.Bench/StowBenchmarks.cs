@@ -23,6 +23,7 @@ public static class StowBenchmarks
         var bytes = files.Sum(f => new FileInfo(f).Length);
         var warmUp = files[0];
         var rates = new List<(double Seconds, int Stored, int Failed)>();
+        var engine = new List<double>();
         for (var run = 0; run < runs; run++)
         {
             var dir = Path.Combine(work, $"stow-{run}");
@@ -47,6 +48,17 @@ public static class StowBenchmarks
                 rates.Add((clock.Elapsed.TotalSeconds, stored, failed));
             }
             finally { server.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+
+            // Same-run peer: the engine's own ingest of the same files in one call (what `casebook ingest FILES` does), no HTTP.
+            var direct = Path.Combine(dir, "engine-db");
+            using (var edb = CasebookDb.Open(direct, new CasebookOptions { KeyFile = Path.Combine(dir, "patient.key") }))
+            {
+                edb.Ingest([warmUp]);
+                var t = Stopwatch.StartNew();
+                edb.Ingest(files);
+                edb.SaveIndexes();
+                engine.Add(t.Elapsed.TotalSeconds);
+            }
         }
         var sorted = rates.OrderBy(r => r.Seconds).ToList();
         var median = sorted[sorted.Count / 2];
@@ -59,6 +71,10 @@ public static class StowBenchmarks
         for (var i = 0; i < rates.Count; i++)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {i + 1} | {rates[i].Seconds:0.00} | {files.Count / rates[i].Seconds:0.0} | {bytes / 1e6 / rates[i].Seconds:0.00} | {rates[i].Stored} | {rates[i].Failed} |"));
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| median | {median.Seconds:0.00} | {files.Count / median.Seconds:0.0} | {bytes / 1e6 / median.Seconds:0.00} | | |"));
+        engine.Sort();
+        var e = engine[engine.Count / 2];
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| engine `Ingest` of the same files, one call, no HTTP (median) | {e:0.00} | {files.Count / e:0.0} | {bytes / 1e6 / e:0.00} | | |"));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"\nSTOW-RS / engine time ratio (medians, same runs): {median.Seconds / e:0.00}."));
         return sb.ToString();
     }
 
