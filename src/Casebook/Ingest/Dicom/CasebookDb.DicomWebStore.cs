@@ -87,14 +87,32 @@ public sealed partial class CasebookDb
             var uid = group.Key < storedSeries.Count ? storedSeries[group.Key]?["series_uid"]?.GetValue<string>() : null;
             keptInstances += kept.Select(g => g.Source.File).Distinct().Count();
             keptSlices += kept.Count;
-            var keptEmbedded = kept.Count(g => g.ImageEmbedding != null);
             if (uid != null && indexByUid.TryGetValue(uid, out var t))
             {
                 // Same series: the kept slices follow the new ones; the pooled vector is remade over both.
                 var seriesPrefix = $"{study.StudyId}/{SegmentKind.ImageSlice}/{t}.";
-                var next = study.Segments.Count(g => g.SegmentId.StartsWith(seriesPrefix, StringComparison.Ordinal) && g.Source.Section == null);
-                var renamed = kept.Select(g => Renamed(g, seriesPrefix + next++)).ToList();
-                study.Segments.AddRange(renamed);
+                bool InSeries(SegmentRecord g) => g.SegmentId.StartsWith(seriesPrefix, StringComparison.Ordinal) && g.Source.Section == null;
+                // One order whatever order the instances arrived in (so a re-sent instance changes nothing): along z, then
+                // instance and frame; renumbered, with the new slices' pending renders moved to their renamed segments.
+                var slices = study.Segments.Where(InSeries).Concat(kept)
+                    .OrderBy(g => g.Source.Position is { Length: 3 } p ? p[2] : double.MaxValue)
+                    .ThenBy(g => g.Source.File, StringComparer.Ordinal).ThenBy(g => g.Source.Frame ?? 0).ToList();
+                var at = study.Segments.FindIndex(InSeries);
+                study.Segments.RemoveAll(InSeries);
+                var renumbered = slices.Select((g, i) =>
+                {
+                    var r = Renamed(g, seriesPrefix + i);
+                    if (DicomPending.TryGetFrame(g, out var frame)) DicomPending.Render(r, frame);
+                    return r;
+                }).ToList();
+                study.Segments.InsertRange(Math.Max(0, at), renumbered);
+                if (t == 0 && dicom != null)
+                {
+                    // The key instance is the middle slice of the first series (as DicomSlicer picks it), now of the merged series.
+                    var middle = renumbered[renumbered.Count / 2];
+                    if (middle.Blob != null) { study.DicomImage = middle.Blob; study.DicomMime = DicomSlicer.Mime; }
+                    dicom["key_slice"] = middle.SegmentId;
+                }
                 var pooled = study.Segments.FirstOrDefault(g => g.SegmentId == seriesPrefix + "series");
                 var members = study.Segments.Where(g => g.SegmentId.StartsWith(seriesPrefix, StringComparison.Ordinal) && g.Source.Section == null
                     && (g.ImageEmbedding != null || DicomPending.WillEmbed(g))).ToList();
@@ -104,10 +122,13 @@ public sealed partial class CasebookDb
                     pooled.ImageEmbedding = null;
                     DicomPending.Pool(pooled, members);
                 }
-                if (newSeries[t] is JsonObject so)
+                // The stored series' description stays (so which instance a request carried does not change it); counts are the merged ones.
+                var seriesObject = group.Key < storedSeries.Count && storedSeries[group.Key] is JsonObject sso ? (JsonObject)sso.DeepClone() : newSeries[t] as JsonObject;
+                if (seriesObject != null)
                 {
-                    so["slices"] = (so["slices"]?.GetValue<int>() ?? 0) + kept.Count;
-                    so["embedded"] = (so["embedded"]?.GetValue<int>() ?? 0) + keptEmbedded;
+                    seriesObject["slices"] = renumbered.Count;
+                    seriesObject["embedded"] = members.Count;
+                    if (!ReferenceEquals(seriesObject, newSeries[t])) newSeries[t] = seriesObject;
                 }
             }
             else
@@ -127,6 +148,19 @@ public sealed partial class CasebookDb
         }
         if (dicom != null && keptSlices > 0)
         {
+            // A merge: what the stored row says about the study (header-derived metadata, de-identification record, modality,
+            // date) stays, so that the instance a request happens to carry does not rewrite it; the counts are recomputed.
+            string[] counts = ["series", "series_count", "instance_count", "slice_count", "key_slice"];
+            if (stored.Metadata["dicom"] is JsonObject storedDicom)
+            {
+                foreach (var k in dicom.Select(p => p.Key).Where(k => !counts.Contains(k) && !storedDicom.ContainsKey(k)).ToList()) dicom.Remove(k);
+                foreach (var (k, v) in storedDicom)
+                    if (!counts.Contains(k)) dicom[k] = v?.DeepClone();
+            }
+            foreach (var (k, v) in stored.Metadata)
+                if (k is not "dicom" and not "source_files" && v != null) study.Metadata[k] = v.DeepClone();
+            study.Modality = stored.Modality ?? study.Modality;
+            study.ExamDate = stored.ExamDate ?? study.ExamDate;
             dicom["series"] = newSeries;
             dicom["series_count"] = newSeries.Count;
             dicom["instance_count"] = (dicom["instance_count"]?.GetValue<int>() ?? 0) + keptInstances;

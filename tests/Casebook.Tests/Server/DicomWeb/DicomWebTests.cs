@@ -84,6 +84,12 @@ public class DicomWebTests(DemoCorpusFixture demo)
         var all = await server.As("clinician").GetAsync($"dicomweb/studies/{studyUid}");
         Assert.Equal(2, (await ReadParts(all)).Count);
 
+        // Either instance sent again changes nothing: no new version, the same two instances.
+        var versions = JsonNode.Parse(await (await server.As("admin").GetAsync("api/versions")).Content.ReadAsStringAsync())!.ToJsonString();
+        foreach (var again in new[] { OtSmall, OtTwoFrames })
+            Assert.Equal(200, (await Stow(server.As("admin"), $"dicomweb/studies/{received}", TestFile(again))).Status);
+        Assert.Equal(versions, JsonNode.Parse(await (await server.As("admin").GetAsync("api/versions")).Content.ReadAsStringAsync())!.ToJsonString());
+
         // A study-scoped store refuses an instance of another study, by name, and stores nothing of it.
         var (wrong, refusal) = await Stow(server.As("admin"), $"dicomweb/studies/{received}", TestFile(Mr));
         Assert.Equal(409, wrong);
