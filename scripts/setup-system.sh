@@ -5,10 +5,11 @@ set -euo pipefail
 # DICOM (pydicom and dcmtk as independent readers, CharLS/OpenJPEG/libjpeg-turbo decoders, GDCM as a reference),
 # OCR (tesseract, pdftoppm, ImageMagick), speech (pocketsphinx, ffmpeg), and what the tests use to make scans and
 # dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF), the browser the server's page tests drive (chromium),
-# and OpenMP for LightGBM's native library (finding classifiers, libgomp1).
+# OpenMP for LightGBM's native library (finding classifiers, libgomp1), and the DICOMweb peer the server's round-trip
+# test runs (Orthanc with its DICOMweb plugin).
 PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils imagemagick ghostscript fonts-dejavu-core
-  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium libgomp1)
+  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium libgomp1 orthanc orthanc-dicomweb)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -28,7 +28,8 @@ foreach (var suite in suites)
         "nlp" => NlpBenchmarks.Run(shared),
         "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
         "phi" => PhiBenchmarks.Run(shared, work),
-        "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
+        "server" => args.Contains("--stow") ? StowBenchmarks.Run(shared, work) // DICOMweb STOW-RS rate alone
+            : ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null) + "\n" + StowBenchmarks.Run(shared, work),
         "fhir" => FhirBenchmarks.Run(shared, work),
         "similar" => SimilarBenchmarks.Run(shared, work),
         "findings" => FindingsBenchmarks.Run(shared, work),

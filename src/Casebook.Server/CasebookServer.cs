@@ -72,6 +72,7 @@ public sealed class CasebookServer : IAsyncDisposable
         services.AddSingleton<IngestJobs>();
         services.AddSingleton(new TokenSigningKey(signingKey));
         services.AddSingleton<SliceRenderer>();
+        services.AddSingleton<DicomWeb.DicomWebIndex>(); // DICOMweb: the served instances and their QIDO attributes
         // No cookies or antiforgery tokens are issued, so nothing needs persistent data-protection keys.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddProblemDetails();

@@ -1,4 +1,5 @@
 using Casebook.Server.Audit;
+using Casebook.Server.DicomWeb;
 using Casebook.Server.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -56,6 +57,26 @@ public static class ApiRoutes
             .WithSummary("Audit entries and the hash-chain check (?verify=true)");
         api.MapPost("/keys", Auth.CreateKey).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("keys.create")).WithSummary("Make an API key");
         api.MapGet("/keys", Auth.ListKeys).RequireAuthorization(Roles.Policies.Admin).WithSummary("List API keys (ids and roles; never secrets)");
+
+        // DICOMweb (docs/dicomweb.md): everything served is the stored, de-identified data. STOW-RS is ingest (admin);
+        // QIDO-RS, metadata and rendered frames are for any role; instance bytes are not for researchers (as blobs).
+        var dicomweb = app.MapGroup("/dicomweb").RequireAuthorization(Roles.Policies.AnyRole);
+        dicomweb.MapPost("/studies", Stow.StoreAll).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery().WithSummary("STOW-RS: store instances (multipart/related; type=\"application/dicom\"), de-identified and UID-remapped");
+        dicomweb.MapPost("/studies/{study}", Stow.StoreInStudy).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery().WithSummary("STOW-RS: store instances of one (received) study");
+        dicomweb.MapGet("/studies", Qido.Studies).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: search studies (stored, pseudonymised values)");
+        dicomweb.MapGet("/series", Qido.Series).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: search series");
+        dicomweb.MapGet("/instances", Qido.Instances).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: search instances");
+        dicomweb.MapGet("/studies/{study}/series", Qido.StudySeries).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: a study's series");
+        dicomweb.MapGet("/studies/{study}/instances", Qido.StudyInstances).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: a study's instances");
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances", Qido.SeriesInstances).WithMetadata(new AuditedAttribute("dicomweb.search")).WithSummary("QIDO-RS: a series' instances");
+        dicomweb.MapGet("/studies/{study}", Wado.Study).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve")).WithSummary("WADO-RS: a study's stored instances (multipart/related application/dicom)");
+        dicomweb.MapGet("/studies/{study}/series/{series}", Wado.Series).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve")).WithSummary("WADO-RS: a series' stored instances");
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}", Wado.Instance).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve")).WithSummary("WADO-RS: one stored instance");
+        dicomweb.MapGet("/studies/{study}/metadata", Wado.StudyMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata")).WithSummary("WADO-RS: a study's metadata (DICOM JSON, no bulk data)");
+        dicomweb.MapGet("/studies/{study}/series/{series}/metadata", Wado.SeriesMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata")).WithSummary("WADO-RS: a series' metadata");
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/metadata", Wado.InstanceMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata")).WithSummary("WADO-RS: an instance's metadata");
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/rendered", Wado.RenderedInstance).WithMetadata(new AuditedAttribute("dicomweb.rendered")).WithSummary("WADO-RS: an instance's first frame rendered (PNG, or JPEG by Accept)");
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/rendered", Wado.RenderedFrame).WithMetadata(new AuditedAttribute("dicomweb.rendered")).WithSummary("WADO-RS: one frame rendered (1-based)");
     }
 }
 

@@ -84,6 +84,14 @@ public sealed class IngestJobs(CasebookDb db, ServerOptions options) : IDisposab
         }
     }
 
+    /// <summary>DICOMweb STOW-RS: runs a synchronous ingest between jobs (ingest is one writer), so it never interleaves with one.</summary>
+    public T RunExclusive<T>(Func<T> work)
+    {
+        _oneAtATime.Wait();
+        try { return work(); }
+        finally { _oneAtATime.Release(); }
+    }
+
     /// <summary>Waits for running jobs (server shutdown): an ingest in flight finishes rather than being cut mid-batch.</summary>
     public Task DrainAsync() => Task.WhenAll(_running.ToArray());
 

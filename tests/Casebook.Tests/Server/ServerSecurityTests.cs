@@ -42,6 +42,15 @@ public class ServerSecurityTests(DemoCorpusFixture demo)
         yield return new("audit", c => c.GetAsync("api/audit?limit=5"), "admin");
         yield return new("keys list", c => c.GetAsync("api/keys"), "admin");
         yield return new("keys create", c => c.PostAsync("api/keys", new StringContent("{\"role\":\"pope\"}", Encoding.UTF8, "application/json")), "admin", HttpStatusCode.BadRequest);
+        // DICOMweb over the demo's DICOM CT (docs/dicomweb.md): instance bytes are not for researchers; storing is admin's.
+        var ct = demo.Db.Studies(withSegments: true).First(st => st.DicomMime == "application/dicom");
+        var slice = ct.Segments.First(g => g.BlobMime == "application/dicom" && g.Source.File != null);
+        var instance = $"dicomweb/studies/{ct.StudyId}/series/{ct.Metadata["dicom"]!["series"]![0]!["series_uid"]}/instances/{slice.Source.File}";
+        yield return new("dicomweb search", c => c.GetAsync("dicomweb/studies?limit=1"), All);
+        yield return new("dicomweb metadata", c => c.GetAsync($"dicomweb/studies/{ct.StudyId}/metadata"), All);
+        yield return new("dicomweb rendered", c => c.GetAsync(instance + "/rendered"), All);
+        yield return new("dicomweb retrieve", c => c.GetAsync(instance), "clinician validator admin");
+        yield return new("dicomweb store", c => c.PostAsync("dicomweb/studies", Casebook.Tests.Server.DicomWeb.DicomWebClient.StowBody("not DICOM"u8.ToArray())), "admin", HttpStatusCode.Conflict);
     }
 
     [Fact]

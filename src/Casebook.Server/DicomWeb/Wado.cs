@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Casebook.Embed;
+using Casebook.Extract.Dicom;
+using Casebook.Extract.Dicom.Pixels;
+using Casebook.Ingest.Dicom;
+using Microsoft.AspNetCore.Http;
+using SkiaSharp;
+
+namespace Casebook.Server.DicomWeb;
+
+/// <summary>
+/// WADO-RS (PS3.18 §10.4): the stored instances of a study, series or single instance as multipart/related
+/// application/dicom (the de-identified bytes as stored, in their stored transfer syntax — no transcoding), their
+/// metadata as DICOM JSON (bulk data left out), and rendered frames (PNG, or JPEG when asked) through the engine's
+/// renderer with the same default windows as ingest.
+/// </summary>
+static class Wado
+{
+    public static Task Study(HttpContext ctx, DicomWebIndex index, string study) => Retrieve(ctx, index, study, null, null);
+    public static Task Series(HttpContext ctx, DicomWebIndex index, string study, string series) => Retrieve(ctx, index, study, series, null);
+    public static Task Instance(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) => Retrieve(ctx, index, study, series, sop);
+
+    public static IResult StudyMetadata(HttpContext ctx, DicomWebIndex index, string study) => Metadata(ctx, index, study, null, null);
+    public static IResult SeriesMetadata(HttpContext ctx, DicomWebIndex index, string study, string series) => Metadata(ctx, index, study, series, null);
+    public static IResult InstanceMetadata(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) => Metadata(ctx, index, study, series, sop);
+
+    /// <summary>The stored instances under a path (404 naming what was not found), in series and instance order.</summary>
+    static List<StoredInstance> Select(DicomWebIndex index, string study, string? series, string? sop)
+    {
+        DicomWebResponses.Uid(study, "study");
+        if (series != null) DicomWebResponses.Uid(series, "series");
+        if (sop != null) DicomWebResponses.Uid(sop, "SOP instance");
+        var found = index.Instances().Where(i => i.StudyUid == study).ToList();
+        if (found.Count == 0) throw new ProblemException(404, "Not found", $"no stored study {study}");
+        if (series != null && (found = found.Where(i => i.SeriesUid == series).ToList()).Count == 0)
+            throw new ProblemException(404, "Not found", $"no series {series} in study {study}");
+        if (sop != null && (found = found.Where(i => i.SopUid == sop).ToList()).Count == 0)
+            throw new ProblemException(404, "Not found", $"no instance {sop} in series {series} of study {study}");
+        return found.OrderBy(i => i.SeriesUid, StringComparer.Ordinal)
+            .ThenBy(i => int.TryParse(i.Get("InstanceNumber"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue)
+            .ThenBy(i => i.SopUid, StringComparer.Ordinal).ToList();
+    }
+
+    static async Task Retrieve(HttpContext ctx, DicomWebIndex index, string study, string? series, string? sop)
+    {
+        var accept = ctx.Request.Headers.Accept.ToString();
+        // PS3.18 §10.4.1: instances come as multipart/related; type="application/dicom". Wildcards and no Accept get that too.
+        if (accept.Length > 0 && !accept.Contains("application/dicom", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*")
+            && !accept.Contains("multipart/related", StringComparison.OrdinalIgnoreCase))
+            throw new ProblemException(406, "Not acceptable", $"instances are served as multipart/related; type=\"application/dicom\", not '{accept}'");
+        var instances = Select(index, study, series, sop);
+        var parts = instances.Select(i => (index.PathOf(i), i.Get(DicomWebIndex.TransferSyntaxKey))).Where(p => File.Exists(p.Item1)).ToList();
+        if (parts.Count == 0) throw new ProblemException(404, "Not found", "the stored instances are no longer in the blob store");
+        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{parts.Count} instances, {parts.Sum(p => new FileInfo(p.Item1).Length)} bytes";
+        await DicomWebResponses.WriteMultipartAsync(ctx, parts);
+    }
+
+    static IResult Metadata(HttpContext ctx, DicomWebIndex index, string study, string? series, string? sop)
+    {
+        DicomWebResponses.RequireJsonAccept(ctx.Request);
+        var instances = Select(index, study, series, sop);
+        var array = new JsonArray();
+        foreach (var i in instances)
+            if (index.Header(i) is { } header) array.Add(header);
+        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{array.Count} instances";
+        return DicomWebResponses.DicomJson(array);
+    }
+
+    /// <summary>PS3.18 §10.4.1.1.3: an instance rendered (its first frame), PNG by default, JPEG when the Accept asks for it.</summary>
+    public static IResult RenderedInstance(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) =>
+        Rendered(ctx, index, study, series, sop, 1);
+
+    public static IResult RenderedFrame(HttpContext ctx, DicomWebIndex index, string study, string series, string sop, string frames)
+    {
+        if (!int.TryParse(frames, NumberStyles.None, CultureInfo.InvariantCulture, out var frame) || frame < 1)
+            throw new ArgumentException($"frame must be one 1-based frame number, not '{frames}' (rendered frames are served one at a time)");
+        return Rendered(ctx, index, study, series, sop, frame);
+    }
+
+    static IResult Rendered(HttpContext ctx, DicomWebIndex index, string study, string series, string sop, int frame)
+    {
+        var accept = ctx.Request.Headers.Accept.ToString();
+        var jpeg = accept.Contains("image/jpeg", StringComparison.OrdinalIgnoreCase) && !accept.Contains("image/png", StringComparison.OrdinalIgnoreCase);
+        if (accept.Length > 0 && !jpeg && !accept.Contains("image/png", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*") && !accept.Contains("image/*"))
+            throw new ProblemException(406, "Not acceptable", $"rendered frames are image/png or image/jpeg, not '{accept}'");
+        var instance = Select(index, study, series, sop)[0];
+        var frames = int.TryParse(instance.Get("NumberOfFrames"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? Math.Max(1, n) : 1;
+        if (frame > frames) throw new ProblemException(404, "Not found", $"instance {sop} has {frames} frame(s); there is no frame {frame}");
+        DecodedImage image;
+        using (var file = DicomFile.Open(File.ReadAllBytes(index.PathOf(instance))))
+        {
+            if (file.PixelData == null) throw new ProblemException(404, "Not found", $"instance {sop} has no Pixel Data (7FE0,0010) to render");
+            var options = DicomSliceRendering.OptionsFor(instance.Get("Modality"), instance.Get("BodyPartExamined"));
+            try { image = DicomSliceRendering.Render(file, frame - 1, options); }
+            catch (PixelDecodeException e) { throw new InvalidDataException($"instance {sop} frame {frame}: {e.Message}", e); }
+        }
+        var png = image.ToPng();
+        if (!jpeg) return Results.File(png, "image/png");
+        using var bitmap = SKBitmap.Decode(png);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+        return Results.File(data.ToArray(), "image/jpeg");
+    }
+}
