@@ -45,6 +45,18 @@ public sealed class FeedsServer : IAsyncLifetime
         }
     }
 
+    /// <summary>Polls the audit log for an entry (associations are audited as their connection closes, just after the peer exits).</summary>
+    public async Task<AuditEntry> WaitForAuditAsync(Func<AuditEntry, bool> match)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (Audit.Read().FirstOrDefault(match) is { } e) return e;
+            if (DateTime.UtcNow > until) throw new TimeoutException("no matching audit entry; the log holds: " + string.Join(" | ", Audit.Read().Select(x => $"{x.Actor} {x.Action} {x.Outcome} {x.Detail}")));
+            await Task.Delay(100);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await Server.DisposeAsync();
