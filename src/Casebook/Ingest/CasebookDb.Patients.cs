@@ -29,8 +29,8 @@ public sealed partial class CasebookDb
     /// <summary>
     /// ADT^A08: sets the de-identified demographics of every live study of the patient — sex normalised to M/F/O/U, and the
     /// age band at the study (5-year bands, 90+), from the birth date. The birth date itself is never stored: the age is
-    /// computed against the study's exam date, which ingest shifted by the patient's date shift, so the birth date is shifted
-    /// by the same days first. Studies without a date get the age at <see cref="PatientDemographics.AsOf"/>.
+    /// computed against the study's exam date; DICOM and FHIR ingest shifted that by the patient's date shift, so for their
+    /// studies the birth date is shifted by the same days first. Studies without a date get the age at <see cref="PatientDemographics.AsOf"/>.
     /// </summary>
     public PatientChangeResult UpdatePatientDemographics(string issuer, string patientId, PatientDemographics demographics, string message, string? author = null)
     {
@@ -43,8 +43,10 @@ public sealed partial class CasebookDb
             if (demographics.Sex != null) Demographics.AddToMetadata(study.Metadata, "sex", demographics.Sex);
             if (demographics.BirthDate is { } birth)
             {
-                var at = study.ExamDate != null && DateOnly.TryParseExact(study.ExamDate, "yyyy-MM-dd", out var exam) ? exam : shift.Apply(demographics.AsOf);
-                var years = AgeInYears(shift.Apply(birth), at);
+                // DICOM and FHIR studies store shifted exam dates; manifest rows store theirs as given.
+                var shifted = study.Metadata.ContainsKey("dicom") || study.Metadata.ContainsKey("fhir");
+                var at = study.ExamDate != null && DateOnly.TryParseExact(study.ExamDate, "yyyy-MM-dd", out var exam) ? exam : shifted ? shift.Apply(demographics.AsOf) : demographics.AsOf;
+                var years = AgeInYears(shifted ? shift.Apply(birth) : birth, at);
                 if (years >= 0 && Demographics.AgeBand(years.ToString(CultureInfo.InvariantCulture)) is { } band) study.Metadata["age_band"] = band;
             }
             batch.Upserts.Add(study);

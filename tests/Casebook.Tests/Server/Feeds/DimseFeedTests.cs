@@ -13,7 +13,8 @@ namespace Casebook.Tests.Server.Feeds;
 /// The DIMSE SCP against dcmtk's echoscu and storescu as real peers (Debian's dcmtk), and a hand-driven association for
 /// what dcmtk will not do on purpose (a corrupt dataset, an abort after an acknowledged instance).
 /// </summary>
-public class DimseFeedTests(FeedsServer feeds) : IClassFixture<FeedsServer>
+[Collection("feeds")]
+public class DimseFeedTests(FeedsServer feeds)
 {
     static (int Code, string Output) Run(string tool, params string[] args)
     {

@@ -63,3 +63,7 @@ public sealed class FeedsServer : IAsyncLifetime
         Temp.Dispose();
     }
 }
+
+/// <summary>The feed tests share one server (one model load) and run one class at a time.</summary>
+[CollectionDefinition("feeds")]
+public sealed class FeedsCollection : ICollectionFixture<FeedsServer>;
