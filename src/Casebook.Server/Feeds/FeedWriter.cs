@@ -14,7 +14,8 @@ public sealed class FeedWriter(CasebookDb db, ServerOptions options) : IDisposab
 
     public IngestOptions IngestOptions(string message)
     {
-        var o = new IngestOptions { Message = message };
+        // A study may arrive over several associations: each keeps what the earlier ones stored (Ingest/Dicom/DicomStudyMerge).
+        var o = new IngestOptions { Message = message, Dicom = { KeepStoredInstances = true } };
         if (options.IngestBatchSize is { } batch) o.BatchSize = batch;
         return o;
     }

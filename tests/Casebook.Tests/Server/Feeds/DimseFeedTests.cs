@@ -87,6 +87,27 @@ public class DimseFeedTests(FeedsServer feeds)
     }
 
     [Fact]
+    public async Task A_study_sent_over_two_associations_keeps_the_instances_of_both()
+    {
+        // Two instances of one study (pydicom's NM samples), each in its own association, as modalities send series by series.
+        var j2k = Pydicom("JPEG2000.dcm");
+        var jpeg = Pydicom("JPGExtended.dcm");
+        Assert.Equal(StudyIdOf(j2k), StudyIdOf(jpeg));
+        foreach (var (file, propose) in new[] { (j2k, "-xw"), (jpeg, "-xx") })
+        {
+            var r = Run("storescu", "-aet", "NM_CAMERA", "-aec", FeedsServer.AeTitle, propose, "-R", "127.0.0.1", feeds.DimsePort.ToString(), file);
+            Assert.True(r.Code == 0 && !r.Output.Contains("Failed"), r.Output);
+            await feeds.WaitForIngestAsync();
+        }
+        var study = feeds.Db.GetStudy(StudyIdOf(j2k))!;
+        var instances = study.Segments.Where(g => g.Kind == "image_slice" && g.Source.Section == null).Select(g => g.Source.File).Distinct().ToList();
+        Assert.Equal(2, instances.Count);
+        Assert.Equal(study.Segments.Count, study.Segments.Select(g => g.SegmentId).Distinct().Count());
+        Assert.Equal(2, study.Metadata["dicom"]!["instance_count"]!.GetValue<int>());
+        Assert.Equal(2, study.Metadata["dicom"]!["series"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task A_corrupt_dataset_is_refused_and_an_abort_after_an_acknowledged_instance_loses_nothing()
     {
         var file = Pydicom("liver_1frame.dcm");
