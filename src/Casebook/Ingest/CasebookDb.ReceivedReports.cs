@@ -18,6 +18,8 @@ public sealed partial class CasebookDb
 {
     /// <summary>Prefix of report-only studies made for a received report whose accession names no stored study.</summary>
     public const string ReportOnlyStudyPrefix = "rpt-";
+    /// <summary>Metadata of a report-only study: SHA-256 of the received text that made it (so a resend is recognised).</summary>
+    public const string FirstReportHashField = "received_report_sha256";
 
     /// <summary>
     /// Adds a received report through the text pipeline (segmenting, PHI removal, clinical NLP, embedding), like a report file
@@ -39,6 +41,11 @@ public sealed partial class CasebookDb
             if ((target = linker.Resolve(new StudyReference(StudyReference.Accession, a))) != null) break;
         var reportOnly = ReportOnlyStudyPrefix + StudyLinker.AccessionKey(key, accessions[0])[..20];
         if (target == null && GetStudy(reportOnly, withSegments: false) != null) target = reportOnly;
+        // A resend of the report that made a report-only study: its text's hash is in that study's metadata (attached reports
+        // are recognised by the linking path's own attachment hashes).
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(report.Text)));
+        if (target != null && GetStudy(target, withSegments: false)?.Metadata[FirstReportHashField]?.GetValue<string>() == sha)
+            return new ReceivedReportResult(target, false, null, []);
 
         var folder = Path.Combine(Path.GetTempPath(), "casebook-report-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(folder);
@@ -49,14 +56,15 @@ public sealed partial class CasebookDb
             {
                 // Through the linking path: the file's bytes decide whether it is already attached (a resend changes nothing).
                 var file = Path.Combine(folder, SafeName(report.Name) + ".txt");
-                File.WriteAllText(file, report.Text);
+                File.WriteAllText(file, report.Text); // UTF-8 without BOM: the file's hash is the text's (sha above)
                 var attachment = new StudyAttachment(file, AttachmentKind.Report, [new StudyReference(StudyReference.StudyId, target)], report.Name)
                     { PatientId = report.PatientId, Issuer = report.Issuer };
                 result = Ingest([], [attachment], options);
             }
             else
             {
-                var input = new StudyInput(reportOnly, report.PatientId, report.Issuer, report.Modality, null, null, [], report.Name) { ReportText = report.Text };
+                var input = new StudyInput(reportOnly, report.PatientId, report.Issuer, report.Modality, null, null, [], report.Name)
+                    { ReportText = report.Text, Extra = new Dictionary<string, string> { [FirstReportHashField] = sha } };
                 result = Ingest([input], options);
             }
             var errors = result.Errors.Select(e => e with { File = report.Name, Reason = e.Reason.Replace(folder + "/", "") }).ToList();

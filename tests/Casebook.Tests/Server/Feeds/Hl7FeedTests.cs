@@ -94,6 +94,15 @@ public class Hl7FeedTests(FeedsServer feeds)
         Assert.Equal(Pseudo("HL7-P1"), study.PatientPseudoId);
         Assert.DoesNotContain("DOE", study.ReportText!);
 
+        // The first message again is recognised.
+        var resent = Msa(await c.Send(Msh("ORU^R01^ORU_R01", "ORU-1001"),
+            "PID|1||HL7-P1^^^^MR||DOE^JANE||19500612|F",
+            "OBR|1|PLC-77|ACC-HL7-1|71020^CHEST XRAY^CPT4|||20240115|||||||||||||||||CR|F",
+            "OBX|1|TX|&GDT^Report text||FINDINGS: Dense consolidation in the right lower lobe \\T\\ small effusion.||||||F",
+            "OBX|2|FT|&IMP^Impression||IMPRESSION:\\.br\\Right lower lobe pneumonia.||||||F"));
+        Assert.Equal("AA", resent.Code);
+        Assert.Contains("already has this report", resent.Text);
+
         // A second report for the same accession joins the study (a new version); the same message again changes nothing.
         Assert.Equal("AA", Msa(await c.Send(Msh("ORU^R01", "ORU-1002"), "PID|1||HL7-P1", "OBR|1||ACC-HL7-1", "OBX|1|ST|ADD||ADDENDUM: no pneumothorax.")).Code);
         Assert.Contains("ADDENDUM: no pneumothorax.", feeds.Db.GetStudy(study.StudyId)!.ReportText);
