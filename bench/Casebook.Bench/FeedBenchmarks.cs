@@ -26,7 +26,7 @@ public static class FeedBenchmarks
         var peerTimes = new List<double>();
         var peerPort = FreePort();
         var peerOut = Directory.CreateDirectory(Path.Combine(dir, "storescp")).FullName;
-        using (var storescp = Process.Start(new ProcessStartInfo("storescp", ["-aet", "PEER", "-od", peerOut, "--fork", peerPort.ToString()]) { RedirectStandardError = true, RedirectStandardOutput = true })!)
+        using (var storescp = Process.Start(new ProcessStartInfo("storescp", ["-aet", "PEER", "-dhl", "-od", peerOut, peerPort.ToString()]) { RedirectStandardError = true, RedirectStandardOutput = true })!)
         {
             Thread.Sleep(500);
             for (var i = 0; i < runs; i++) peerTimes.Add(Send("PEER", peerPort, files));
@@ -76,7 +76,7 @@ public static class FeedBenchmarks
         sb.AppendLine($"storescu sends the IBSI CT phantom series ({n} instances, {files.Sum(f => new FileInfo(f).Length) / 1024} KiB, Explicit VR LE) in one association over loopback;");
         sb.AppendLine($"median of {runs} runs. \"received\" = storescu's wall time until it exits (every C-STORE-RSP back; Casebook answers each only");
         sb.AppendLine("after the instance is fsynced in its spool). \"committed\" = until the association's batch is ingested (de-identified, 16 slices");
-        sb.AppendLine("rendered and embedded, one version; later runs find the study unchanged). The peer SCP is dcmtk's storescp writing files (no fsync).");
+        sb.AppendLine("rendered and embedded, one version; later runs find the study unchanged). The peer SCP is dcmtk's storescp writing files (no fsync, host lookup off).");
         sb.AppendLine($"Load average {load0} before, {load1} after ({Environment.ProcessorCount} cores shared with other work).\n");
         sb.AppendLine("| receiver | received s | instances/s | ratio to storescp | committed s (first run / median) |");
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: |");
