@@ -214,17 +214,19 @@ public sealed class DimseAssociation(Stream stream, string remote, ServerOptions
 
     async Task Send(IEnumerable<byte[]> pdus, CancellationToken ct)
     {
-        foreach (var p in pdus) await stream.WriteAsync(p, ct);
-        await stream.FlushAsync(ct);
+        foreach (var p in pdus) await Send(p, ct);
     }
 
     IEnumerable<byte[]> Response(PresentationContext pc, DimseCommand response) =>
         DimsePduIo.PData(pc.Id, response.Encode(), command: true, _request!.PeerMaxPdu);
 
+    /// <summary>Writes are bounded by the idle timeout too: a peer that stops reading cannot hold the association open.</summary>
     async Task Send(byte[] pdu, CancellationToken ct)
     {
-        await stream.WriteAsync(pdu, ct);
-        await stream.FlushAsync(ct);
+        using var t = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        t.CancelAfter(options.FeedIdleTimeout);
+        await stream.WriteAsync(pdu, t.Token);
+        await stream.FlushAsync(t.Token);
     }
 
     async Task TrySend(byte[] pdu)

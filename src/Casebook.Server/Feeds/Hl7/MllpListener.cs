@@ -37,7 +37,10 @@ public sealed class MllpListener(ServerOptions options, FeedWriter writer, Audit
             }
             if (bytes == null) return;
             var ack = await Handle(bytes, remote, ct);
-            await MllpWriteAsync(stream, ack, ct);
+            using var write = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            write.CancelAfter(Options.FeedIdleTimeout); // a sender that stops reading its ACKs is dropped, not waited for
+            try { await MllpWriteAsync(stream, ack, write.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return; }
         }
     }
 
