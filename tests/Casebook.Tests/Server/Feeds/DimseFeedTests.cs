@@ -144,6 +144,25 @@ public class DimseFeedTests(FeedsServer feeds)
     }
 
     [Fact]
+    public async Task Instances_a_crash_left_in_the_spool_are_ingested_when_the_server_starts_and_partial_files_are_dropped()
+    {
+        // A server that died after acknowledging an instance: its spool folder holds the .dcm (acknowledged) and a .part (not).
+        using var tmp = new TempDirectory();
+        CasebookDb.Open(tmp["db"], new CasebookOptions { KeyFile = tmp.KeyFile }).Dispose();
+        var folder = Directory.CreateDirectory(Path.Combine(tmp["db"], "server", "dimse-spool", "20240101000000000-crashed")).FullName;
+        File.Copy(Pydicom("CT_small.dcm"), Path.Combine(folder, "000001.dcm"));
+        await File.WriteAllBytesAsync(Path.Combine(folder, "000002.part"), new byte[1000]);
+        await using var server = Casebook.Server.CasebookServer.Create(new Casebook.Server.ServerOptions { DbDirectory = tmp["db"], KeyFile = tmp.KeyFile, Port = 0, DimsePort = 0 });
+        await server.StartAsync();
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (Directory.Exists(folder) && DateTime.UtcNow < until) await Task.Delay(200);
+        Assert.False(Directory.Exists(folder), "the recovered spool folder was not ingested");
+        using var f = DicomFile.Open(Pydicom("CT_small.dcm"), DicomReadOptions.HeaderOnly);
+        var id = DicomUidMap.Remap(PatientPseudonym.Load(tmp.KeyFile), f.Dataset.GetString(new DicomTag(0x0020000D))!.Trim());
+        Assert.NotNull(server.Db.GetStudy(id));
+    }
+
+    [Fact]
     public async Task A_peer_that_sends_garbage_or_nothing_is_cut_off_and_the_scp_still_answers()
     {
         using (var garbage = new TcpClient())
