@@ -109,8 +109,12 @@ public sealed class DicomSpool : IDisposable
         var files = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.dcm") : [];
         if (files.Length == 0) { TryDelete(folder); return; }
         var name = Path.GetFileName(folder);
-        var result = await _writer.RunAsync(() => _writer.Db.Ingest([folder], _writer.IngestOptions($"DIMSE C-STORE from AE {ae}: {files.Length} instances")));
-        _writer.Db.SaveIndexes();
+        var result = await _writer.RunAsync(() =>
+        {
+            var r = _writer.Db.Ingest([folder], _writer.IngestOptions($"DIMSE C-STORE from AE {ae}: {files.Length} instances"));
+            _writer.Db.SaveIndexes(); // the vector index cache, under the same writer turn
+            return r;
+        });
         var failed = 0;
         foreach (var e in result.Errors)
         {
