@@ -35,7 +35,8 @@ foreach (var suite in suites)
         "findings" => FindingsBenchmarks.Run(shared, work),
         "cohort" => CohortBenchmarks.Run(work),
         "texture" => TextureBenchmarks.Run(shared),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, findings, cohort, texture, all)"),
+        "feeds" => FeedBenchmarks.Run(shared, work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, findings, cohort, texture, feeds, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

@@ -8,7 +8,7 @@ namespace Casebook.Cli;
 /// <summary>The server verbs: `serve` runs the HTTP server, `keys` makes and lists API keys, `audit` reads and checks the audit log.</summary>
 public static class ServerCommands
 {
-    static readonly HashSet<string> BooleanFlags = ["json", "insecure-http", "verify"];
+    static readonly HashSet<string> BooleanFlags = ["json", "insecure-http", "verify", "any-called-ae"];
 
     public static int Serve(string[] rest)
     {
@@ -28,6 +28,12 @@ public static class ServerCommands
             JwtKeyFile = a.Get("jwt-key-file"),
             RequestsPerWindow = (int)(a.Long("rate-limit") ?? 600),
             IngestBatchSize = a.Long("ingest-batch") is { } batch ? (int)batch : null,
+            // Hospital feeds (docs/feeds.md): off unless their ports are given.
+            DimsePort = a.Long("dimse-port") is { } dimse ? (int)dimse : null,
+            AeTitle = a.Get("ae-title") ?? "CASEBOOK",
+            CheckCalledAe = !a.Flag("any-called-ae"),
+            AllowedCallingAes = a.Get("calling-aes") is { } aes ? aes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet() : null,
+            MllpPort = a.Long("mllp-port") is { } mllp ? (int)mllp : null,
         };
         a.EnsureAllUsed();
         if (!File.Exists(Path.Combine(dir, "casebook.db")))
@@ -41,6 +47,8 @@ public static class ServerCommands
         Console.Out.WriteLine(server.Urls[0]);
         Console.Out.Flush();
         Console.Error.WriteLine($"casebook: serving {Path.GetFullPath(dir)} on {server.Urls[0]} (search page /, API /api, OpenAPI /openapi/v1.json, API page /scalar); Ctrl-C stops");
+        if (server.DimsePort is { } dp) Console.Error.WriteLine($"casebook: DICOM C-ECHO/C-STORE SCP as AE '{options.AeTitle}' on port {dp}");
+        if (server.MllpPort is { } mp) Console.Error.WriteLine($"casebook: HL7 v2 over MLLP on port {mp}");
         stopping.Task.Wait();
         Console.Error.WriteLine("casebook: stopping (a running ingest job finishes first)…");
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();

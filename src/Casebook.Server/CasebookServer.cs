@@ -3,6 +3,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading.RateLimiting;
 using Casebook.Server.Audit;
 using Casebook.Server.Endpoints;
+using Casebook.Server.Feeds;
+using Casebook.Server.Feeds.Dimse;
+using Casebook.Server.Feeds.Hl7;
 using Casebook.Server.Jobs;
 using Casebook.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -73,6 +76,7 @@ public sealed class CasebookServer : IAsyncDisposable
         services.AddSingleton(new TokenSigningKey(signingKey));
         services.AddSingleton<SliceRenderer>();
         services.AddSingleton<DicomWeb.DicomWebIndex>(); // DICOMweb: the served instances and their QIDO attributes
+        AddFeeds(services, options);
         // No cookies or antiforgery tokens are issued, so nothing needs persistent data-protection keys.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddProblemDetails();
@@ -155,6 +159,30 @@ public sealed class CasebookServer : IAsyncDisposable
         ApiRoutes.Map(app);
         return new CasebookServer(app, db, options);
     }
+
+    /// <summary>Hospital feeds (Feeds/): the DIMSE SCP and the MLLP listener, hosted beside Kestrel when their ports are given.</summary>
+    static void AddFeeds(IServiceCollection services, ServerOptions options)
+    {
+        if (options.DimsePort == null && options.MllpPort == null) return;
+        services.AddSingleton<FeedWriter>();
+        if (options.DimsePort != null)
+        {
+            services.AddSingleton(sp => new DicomSpool(sp.GetRequiredService<CasebookDb>(), sp.GetRequiredService<FeedWriter>(), sp.GetRequiredService<AuditLog>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<DicomSpool>()));
+            services.AddSingleton<DimseListener>();
+            services.AddHostedService(sp => sp.GetRequiredService<DimseListener>());
+        }
+        if (options.MllpPort != null)
+        {
+            services.AddSingleton<MllpListener>();
+            services.AddHostedService(sp => sp.GetRequiredService<MllpListener>());
+        }
+    }
+
+    /// <summary>The DIMSE SCP's bound port (null when off); after start.</summary>
+    public int? DimsePort => App.Services.GetService<DimseListener>()?.Port;
+    /// <summary>The MLLP listener's bound port (null when off); after start.</summary>
+    public int? MllpPort => App.Services.GetService<MllpListener>()?.Port;
 
     static X509Certificate2 LoadCertificate(ServerOptions o)
     {

@@ -37,6 +37,25 @@ public sealed class ServerOptions
     public int MaxFilterLength { get; init; } = 2048;
     public int MaxQueryTextLength { get; init; } = 1024;
 
+    // Hospital feeds (Feeds/, docs/feeds.md): off unless a port is given; bound to Bind like HTTP.
+    /// <summary>DICOM upper-layer port of the Verification/Storage SCP (null: off; 0 picks a free one).</summary>
+    public int? DimsePort { get; init; }
+    /// <summary>Our AE title: associations calling another title are rejected when <see cref="CheckCalledAe"/>.</summary>
+    public string AeTitle { get; init; } = "CASEBOOK";
+    public bool CheckCalledAe { get; init; } = true;
+    /// <summary>Calling AE titles allowed to associate (null or empty: any).</summary>
+    public IReadOnlySet<string>? AllowedCallingAes { get; init; }
+    /// <summary>Largest P-DATA-TF PDU we receive (announced in the A-ASSOCIATE-AC).</summary>
+    public int MaxPduLength { get; init; } = 256 * 1024;
+    public long MaxDicomInstanceBytes { get; init; } = 2L << 30;
+    /// <summary>HL7 v2 over MLLP port (null: off; 0 picks a free one).</summary>
+    public int? MllpPort { get; init; }
+    public int MaxHl7MessageBytes { get; init; } = 16 << 20;
+    /// <summary>DIMSE ARTIM timer: how long a new connection may take to ask for an association, and a peer to close after release.</summary>
+    public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>An association or MLLP connection silent this long is aborted / closed.</summary>
+    public TimeSpan FeedIdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     public bool IsLoopback => Bind == "localhost" || (IPAddress.TryParse(Bind, out var a) && IPAddress.IsLoopback(a));
 
     /// <summary>Refuses settings that would expose patient data: plain HTTP off loopback needs an explicit opt-in.</summary>
@@ -46,6 +65,11 @@ public sealed class ServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentException($"--port must be 0..65535, not {Port}");
         if (!IsLoopback && TlsCertPath == null && !InsecureHttp)
             throw new ArgumentException($"binding {Bind} (not loopback) needs TLS: pass --tls-cert PATH, or --insecure-http to serve plain HTTP on purpose");
+        if (DimsePort is < 0 or > 65535) throw new ArgumentException($"--dimse-port must be 0..65535, not {DimsePort}");
+        if (MllpPort is < 0 or > 65535) throw new ArgumentException($"--mllp-port must be 0..65535, not {MllpPort}");
+        // PS3.8 §9.3.2: an AE title is 1..16 characters of the default repertoire, no backslash or control characters.
+        if (AeTitle.Trim().Length is 0 or > 16 || AeTitle.Any(c => c < 0x20 || c > 0x7E || c == '\\'))
+            throw new ArgumentException($"--ae-title must be 1 to 16 printable ASCII characters without '\\', not '{AeTitle}'");
         if (TlsCertPath != null && !File.Exists(TlsCertPath)) throw new ArgumentException($"--tls-cert: no such file '{TlsCertPath}'");
         if (TlsKeyPath != null && !File.Exists(TlsKeyPath)) throw new ArgumentException($"--tls-key: no such file '{TlsKeyPath}'");
     }

@@ -67,6 +67,8 @@ public sealed partial class CasebookDb
                 {
                     var study = builder.Build(WithLiveFhirText(input, live, out var liveRow)); // FHIR ingest: keep FHIR text under new DICOM
                     MergeFhirAndTimeline(study, input, liveRow, options); // FHIR ingest: keep images under new FHIR; timeline_events
+                    if (options.Dicom.KeepStoredInstances && input.DicomStudy != null && live.ContainsKey(study.StudyId) && GetStudy(study.StudyId) is { } stored)
+                        DicomStudyMerge.KeepStored(study, stored); // network feeds: a study arriving in pieces keeps its earlier pieces
                     StampModels(study);
                     if (live.TryGetValue(study.StudyId, out var hash) && hash == ContentHash.Of(study)) { unchanged++; continue; }
                     batch.Upserts.Add(study);

@@ -35,6 +35,11 @@ public sealed class DicomIngestOptions
     /// Default: detect and flag, do not mask. Null: header flag (0028,0301) only, no OCR.
     /// </summary>
     public Casebook.Extract.Dicom.Deid.BurnedInTextOptions? BurnedInText { get; set; } = new();
+    /// <summary>
+    /// Network feeds: a study that is already stored keeps the instances this ingest does not bring again (and its attached text),
+    /// instead of being rebuilt from this ingest's instances alone (<see cref="DicomStudyMerge"/>). Off for file ingest.
+    /// </summary>
+    public bool KeepStoredInstances { get; set; }
     /// <summary>Largest DICOM instance read (bytes).</summary>
     public long MaxInstanceBytes { get; set; } = 2L << 30;
 }
