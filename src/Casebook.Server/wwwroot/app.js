@@ -143,6 +143,8 @@ async function showResults(request, label = "") {
 
 const KIND_NAMES = { diagnosis: "diagnosis", procedure: "procedure", medication: "medication", abnormal_lab: "abnormal lab", abnormal_vital: "abnormal vital", follow_up_imaging: "follow-up imaging" };
 
+const plural = (name, n) => (n === 1 ? name : name === "diagnosis" ? "diagnoses" : name + "s");
+
 // Codes, the validated mark and an outcome summary for each hit: one call after the results are on screen (GET /api/search
 // itself stays the `search --json` contract).
 async function addSummaries(ids, ticket) {
@@ -159,11 +161,11 @@ async function addSummaries(ids, ticket) {
       if (s.validated) html += `<span class="badge">validated</span> `;
       if (s.clinical_codes.length) html += `<span class="codes" aria-label="Codes">${s.clinical_codes.map((c) => `<code>${escapeHtml(c)}</code>`).join(" ")}</span>`;
       const o = s.outcomes;
-      if (o.total === 0) html += `<p class="outcome-summary">Outcomes: none recorded</p>`;
+      if (o.total === 0) html += `<p class="outcome-summary"><strong>Outcomes:</strong> none recorded</p>`;
       else {
-        const counts = Object.entries(o.kinds).map(([k, n]) => `${n} ${escapeHtml(KIND_NAMES[k] || k)}`).join(", ");
+        const counts = Object.entries(o.kinds).map(([k, n]) => `${n} ${escapeHtml(plural(KIND_NAMES[k] || k, n))}`).join(", ");
         const items = o.items.map((i) => escapeHtml(i.text || i.kind) + (i.days_after != null ? ` (+${Math.round(i.days_after)} d)` : i.status ? ` (${escapeHtml(i.status)})` : "")).join("; ");
-        html += `<p class="outcome-summary">Outcomes: ${counts}. ${items}${o.total > o.items.length ? "; …" : ""}</p>`;
+        html += `<p class="outcome-summary"><strong>Outcomes:</strong> ${counts}. ${items}${o.total > o.items.length ? "; …" : ""}</p>`;
       }
       box.innerHTML = html;
     }
@@ -229,7 +231,7 @@ async function openStudy(id, keepSlice = false) {
     const live = hist.history.find((h) => h.until == null) || hist.history[hist.history.length - 1];
     current.version = live ? live.version : null;
     $("study-version").textContent = current.version ?? "–";
-    $("history").innerHTML = hist.history.slice().reverse().map((h) =>
+    $("history").innerHTML = hist.history.map((h) =>
       `<li>version ${h.version}${h.until ? ` (until ${h.until})` : " (current)"} · ${escapeHtml(h.time)} · ${escapeHtml(h.author)} · ${escapeHtml(h.message)}</li>`).join("");
     renderFindings(study);
     renderDiagnoses(study);
@@ -267,10 +269,10 @@ function renderFindings(study) {
     const term = findingTerm(f);
     const v = typeof f === "object" && f.validation;
     const status = v ? `${v.status} by ${escapeHtml(v.author)} (${escapeHtml(v.role)})` : (f.negated ? "negated in the text" : "not validated");
-    const buttons = canValidate()
-      ? ` <button type="button" class="small" data-finding="${escapeHtml(term)}" data-status="confirmed" aria-label="Confirm ${escapeHtml(term)}">Confirm</button>
-          <button type="button" class="small" data-finding="${escapeHtml(term)}" data-status="rejected" aria-label="Reject ${escapeHtml(term)}">Reject</button>`
-      : "";
+    // Each button that would change something: confirming a confirmed finding (or rejecting a rejected one) is no change.
+    const button = (status, text) => (v && v.status === status ? ""
+      : ` <button type="button" class="small" data-finding="${escapeHtml(term)}" data-status="${status}" aria-label="${text} ${escapeHtml(term)}">${text}</button>`);
+    const buttons = canValidate() ? button("confirmed", "Confirm") + button("rejected", "Reject") : "";
     return `<li class="finding" data-term="${escapeHtml(term)}"><strong>${escapeHtml(term)}</strong> <span class="finding-status note">${status}</span>${buttons}</li>`;
   }).join("");
 }
@@ -385,7 +387,7 @@ function renderTimeline(study, timeline) {
   for (let k = 0; k <= 4; k++) {
     const ms = lo + ((hi - lo) * k) / 4, tx = x(ms);
     svg.appendChild(svgEl("line", { x1: tx, x2: tx, y1: axisY, y2: axisY + 5, class: "axis" }));
-    svg.appendChild(svgEl("text", { x: tx, y: axisY + 18, "text-anchor": "middle", class: "tick" }, day(ms)));
+    svg.appendChild(svgEl("text", { x: tx, y: axisY + 18, "text-anchor": k === 0 ? "start" : k === 4 ? "end" : "middle", class: "tick" }, day(ms)));
   }
   if (studyMs != null) {
     svg.appendChild(svgEl("line", { x1: x(studyMs), x2: x(studyMs), y1: top - 6, y2: axisY, class: "study-time" }));
