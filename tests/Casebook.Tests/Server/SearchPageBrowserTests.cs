@@ -167,7 +167,7 @@ public partial class SearchPageBrowserTests(DemoCorpusFixture demo, ITestOutputH
     }
 
     /// <summary>Posts an upload to the ingest endpoint and waits for its job to succeed.</summary>
-    static async Task RunIngestJobAsync(HttpClient admin, MultipartFormDataContent form)
+    internal static async Task RunIngestJobAsync(HttpClient admin, MultipartFormDataContent form)
     {
         var accepted = await admin.PostAsync("api/ingest", form);
         Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
