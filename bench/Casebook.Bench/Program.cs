@@ -29,10 +29,11 @@ foreach (var suite in suites)
         "nlp-ir" => NlpBenchmarks.RunIuXray(shared, work),
         "phi" => PhiBenchmarks.Run(shared, work),
         "server" => ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null),
+        "page" => ServerBenchmarks.RunPage(work),
         "fhir" => FhirBenchmarks.Run(shared, work),
         "similar" => SimilarBenchmarks.Run(shared, work),
         "cohort" => CohortBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, cohort, all)"),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, cohort, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");
