@@ -26,6 +26,13 @@ public partial class SearchPageBrowserTests
         return page;
     }
 
+    /// <summary>Ids (or tags) of the visible form controls that have no accessible name: no label, aria-label or text.</summary>
+    static Task<string[]> UnlabelledControls(IPage page) => page.EvaluateAsync<string[]>("""
+        () => [...document.querySelectorAll('input, select, button, textarea')]
+          .filter(e => e.offsetParent !== null && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+          .map(e => e.id || e.tagName)
+        """);
+
     static string WhereOf(IPage page)
     {
         var hash = new Uri(page.Url).Fragment;
@@ -47,6 +54,7 @@ public partial class SearchPageBrowserTests
         await page.SelectOptionAsync("#f-age", "65-69");
         await page.FillAsync("#f-codes", "J90, O'Brien");
         await page.CheckAsync("#f-validated");
+        Assert.Empty(await UnlabelledControls(page));
         await page.FocusAsync("#q");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#search-status")).Not.ToHaveTextAsync(new Regex("^(Searching…)?$"));
@@ -110,6 +118,8 @@ public partial class SearchPageBrowserTests
     public async Task A_validator_confirms_a_finding_draws_a_box_and_sets_a_diagnosis_and_each_changes_the_version()
     {
         var page = await SignedInStudyPage("validator");
+        await Assertions.Expect(page.Locator("#findings li.finding").First).ToBeVisibleAsync();
+        Assert.Empty(await UnlabelledControls(page));
         var version = page.Locator("#study-version");
         var v0 = int.Parse(await version.InnerTextAsync(), CultureInfo.InvariantCulture);
 
