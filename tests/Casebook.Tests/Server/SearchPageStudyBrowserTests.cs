@@ -195,6 +195,31 @@ public partial class SearchPageBrowserTests
     }
 
     [Fact]
+    public async Task Dropping_a_dicom_file_on_the_page_lists_similar_cases()
+    {
+        var file = Path.Combine(demo.CorpusDir, "dicom", "CT_small.dcm");
+        Assert.True(File.Exists(file), $"{file} is missing: the demo copies pydicom's CT_small.dcm (Debian python3-pydicom)");
+        var ct = demo.Db.Studies().First(s => s.Modality == "CT" && s.Segments.Any(g => g.BlobMime == "application/dicom")).StudyId;
+        var page = await SignedInPage("clinician");
+        // A real drop event carrying the file, as the browser fires it when a file is dragged from the desktop.
+        await page.EvaluateAsync("""
+            ([b64, name]) => {
+              const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+              const dt = new DataTransfer();
+              dt.items.add(new File([bytes], name, { type: "application/dicom" }));
+              const zone = document.getElementById("drop-zone");
+              zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+              zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+            }
+            """, new object[] { Convert.ToBase64String(await File.ReadAllBytesAsync(file)), "CT_small.dcm" });
+        await Assertions.Expect(page.Locator("#search-status")).ToContainTextAsync("similar to CT_small.dcm");
+        await Assertions.Expect(page.Locator("#results > li h2 a").First).ToHaveTextAsync(ct);
+        await Assertions.Expect(page.Locator("#results > li .outcome-summary").First).ToBeVisibleAsync();
+        await Screenshot(page, "similar-dicom-drop");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_researcher_sees_the_study_without_validation_controls()
     {
         var page = await SignedInStudyPage("researcher");
