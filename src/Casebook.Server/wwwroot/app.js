@@ -290,7 +290,7 @@ function renderRegions(study) {
     : regions.map((r) => {
       const p = r.pixel || {};
       const n = ids.indexOf(r.slice);
-      return `<li class="region"><strong>${escapeHtml(r.label)}</strong> <span class="note">slice ${n >= 0 ? n + 1 : escapeHtml(r.slice)} · box ${p.x},${p.y} ${p.w}×${p.h} px · ${escapeHtml(r.author || "")}</span></li>`;
+      return `<li class="region"><strong>${escapeHtml(r.label)}</strong> <span class="note">slice ${n >= 0 ? n + 1 : escapeHtml(r.slice)} · box ${escapeHtml(p.x)},${escapeHtml(p.y)} ${escapeHtml(p.w)}×${escapeHtml(p.h)} px · ${escapeHtml(r.author || "")}</span></li>`;
     }).join("");
 }
 
