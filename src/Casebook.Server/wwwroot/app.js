@@ -208,6 +208,7 @@ async function openStudy(id, keepSlice = false) {
     $("timeline-chart").innerHTML = ""; $("timeline-detail").textContent = ""; $("outcomes").innerHTML = ""; $("validation-status").textContent = "";
     $("findings").innerHTML = ""; $("diagnoses").innerHTML = ""; $("regions").innerHTML = ""; $("study-version").textContent = "–";
     clearBox();
+    $("similar").innerHTML = ""; $("similar-summary").textContent = "";
   }
   current.id = id;
   $("study-title").textContent = id;
@@ -332,6 +333,26 @@ function regionSubmit(e) {
   const label = $("r-label").value.trim();
   validationAction("regions", { slice: viewer.sliceIds[viewer.index], box: box.join(","), label }, `Region "${label}"`)
     .then(() => { clearBox(); $("r-label").value = ""; });
+}
+
+// ---- Similar cases of this study (GET /api/similar, the `similar --json` contract): image and report evidence, with outcomes.
+async function findSimilar() {
+  const id = current.id;
+  $("similar-summary").textContent = "Searching…";
+  $("similar").innerHTML = "";
+  try {
+    const body = await (await api(`/api/similar?study=${encodeURIComponent(id)}&limit=5`)).json();
+    if (current.id !== id) return;
+    $("similar").innerHTML = body.results.map((r) => {
+      const outcomes = r.outcomes.slice(0, 3).map((o) => escapeHtml(o.text || o.display || o.code || o.kind)).join("; ");
+      return `<li><a href="#/study/${encodeURIComponent(r.study_id)}">${escapeHtml(r.study_id)}</a> <span class="note">score ${r.score.toFixed(3)}</span>`
+        + `<div class="note">${r.outcomes.length ? `Outcomes: ${outcomes}${r.outcomes.length > 3 ? "; …" : ""}` : "No recorded outcomes"}</div></li>`;
+    }).join("");
+    const top = body.summary.slice(0, 3).map((s) => `${escapeHtml(s.display || s.code)} in ${s.count} of ${body.results.length}`).join("; ");
+    $("similar-summary").innerHTML = body.results.length === 0 ? "No similar cases." : `${body.results.length} similar cases.` + (top ? ` Outcomes among them: ${top}.` : "");
+  } catch (e) {
+    $("similar-summary").textContent = "Could not find similar cases: " + e.message;
+  }
 }
 
 // ---- Timeline chart: the patient's events on a time axis, one lane per event type, drawn as SVG from /timeline.
@@ -575,6 +596,7 @@ function init() {
   $("preset").addEventListener("change", () => showSlice(viewer.index));
   $("slice-frame").addEventListener("keydown", viewerKeys);
   $("findings").addEventListener("click", findingClick);
+  $("similar-btn").addEventListener("click", findSimilar);
   $("diagnosis-form").addEventListener("submit", diagnosisSubmit);
   $("region-form").addEventListener("submit", regionSubmit);
   for (const f of ["r-x", "r-y", "r-w", "r-h"]) $(f).addEventListener("input", typedBox);

@@ -109,6 +109,13 @@ public partial class SearchPageBrowserTests
         await page.Keyboard.PressAsync("End");
         await Assertions.Expect(page.Locator("#timeline-detail")).ToContainTextAsync("cisplatin");
         Assert.Equal(1, await page.Locator("#timeline-chart svg circle.tl-event[tabindex='0']").CountAsync());
+
+        // Cases like this one (image and report evidence), each a link with its outcomes.
+        await page.Locator("#similar-btn").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#similar-summary")).ToContainTextAsync("similar cases");
+        Assert.True(await page.Locator("#similar li a").CountAsync() >= 1);
+        Assert.DoesNotContain($"#/study/{PageStudyId}", await page.Locator("#similar li a").EvaluateAllAsync<string[]>("as => as.map(a => a.getAttribute('href'))"));
         await page.Locator("#timeline-section").ScrollIntoViewIfNeededAsync();
         await Screenshot(page, "study-timeline");
         await page.Context.CloseAsync();
@@ -227,6 +234,7 @@ public partial class SearchPageBrowserTests
         Assert.Equal(0, await page.Locator("#findings button").CountAsync());
         await Assertions.Expect(page.Locator("#validation")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#region-form")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#similar-section")).ToBeHiddenAsync(); // researchers use cohorts, which suppress small counts
         Assert.False(await page.EvalOnSelectorAsync<bool>("#slice-overlay", "c => c.classList.contains('drawable')"));
         await Assertions.Expect(page.Locator("#timeline-chart svg circle.tl-event")).ToHaveCountAsync(5);
         await page.Context.CloseAsync();
