@@ -30,13 +30,14 @@ foreach (var suite in suites)
         "phi" => PhiBenchmarks.Run(shared, work),
         "server" => args.Contains("--stow") ? StowBenchmarks.Run(shared, work) // DICOMweb STOW-RS rate alone
             : ServerBenchmarks.Run(work, Opt("seconds", "") is { Length: > 0 } sec ? TimeSpan.FromSeconds(double.Parse(sec)) : null) + "\n" + StowBenchmarks.Run(shared, work),
+        "page" => ServerBenchmarks.RunPage(work),
         "fhir" => FhirBenchmarks.Run(shared, work),
         "similar" => SimilarBenchmarks.Run(shared, work),
         "findings" => FindingsBenchmarks.Run(shared, work),
         "cohort" => CohortBenchmarks.Run(work),
         "texture" => TextureBenchmarks.Run(shared),
         "feeds" => FeedBenchmarks.Run(shared, work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, findings, cohort, texture, feeds, all)"),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Casebook.Timeline;
 
 namespace Casebook.Cli;
@@ -23,12 +22,7 @@ public static partial class Commands
         var t = db.Timeline(a.Positional[0], options) ?? throw new InvalidOperationException($"no study '{a.Positional[0]}' in this database");
         if (json)
         {
-            WriteJson(new JsonObject
-            {
-                ["study_id"] = t.StudyId,
-                ["events"] = new JsonArray(t.Events.Select(e => (JsonNode)e.ToJson()).ToArray()),
-                ["outcomes"] = new JsonArray(t.Outcomes.Select(o => (JsonNode)o.ToJson()).ToArray()),
-            });
+            WriteJson(t.ToJson());
             return 0;
         }
         Console.Out.WriteLine($"study {t.StudyId} (patient {t.PatientPseudoId[..12]}…, at {t.StudyTime?.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) ?? "unknown time"})");

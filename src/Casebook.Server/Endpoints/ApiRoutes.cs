@@ -28,6 +28,8 @@ public static class ApiRoutes
         api.MapGet("/studies/{studyId}", Studies.Detail).WithMetadata(new AuditedAttribute("study.view")).WithSummary("A study: record, segments, metadata");
         api.MapGet("/studies/{studyId}/history", Studies.History).WithMetadata(new AuditedAttribute("study.history")).WithSummary("The versions in which a study changed");
         api.MapGet("/studies/{studyId}/slices/{index:int}", Studies.Slice).WithMetadata(new AuditedAttribute("study.slice")).WithSummary("A slice rendered as PNG (?preset=lung …)");
+        api.MapGet("/studies/{studyId}/timeline", Timelines.Study).WithMetadata(new AuditedAttribute("study.timeline")).WithSummary("The patient's events around a study and its outcomes (same JSON as `casebook timeline --json`)");
+        api.MapGet("/search/summaries", Timelines.Summaries).WithMetadata(new AuditedAttribute("search.summaries")).WithSummary("Per study (?study=A&study=B…): codes, validated, outcome summary (what the search page shows beside each hit)");
         api.MapGet("/studies/{studyId}/thumbnail", Studies.Thumbnail).WithSummary("The study's first slice as a small PNG");
         api.MapGet("/blobs/{sha256}", Blobs.Download).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("blob.download"))
             .WithSummary("An original binary (DICOM, PDF, audio); not for researchers");

@@ -16,7 +16,16 @@ public sealed class TimelineOptions
 }
 
 /// <summary>A study's events and outcomes (`./casebook timeline STUDY_ID --json`).</summary>
-public sealed record StudyTimeline(string StudyId, string PatientPseudoId, DateTimeOffset? StudyTime, IReadOnlyList<TimelineEvent> Events, IReadOnlyList<StudyOutcome> Outcomes);
+public sealed record StudyTimeline(string StudyId, string PatientPseudoId, DateTimeOffset? StudyTime, IReadOnlyList<TimelineEvent> Events, IReadOnlyList<StudyOutcome> Outcomes)
+{
+    /// <summary>{"study_id","events","outcomes"}: what `timeline --json` prints and `GET /api/studies/{id}/timeline` answers (one writer).</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["study_id"] = StudyId,
+        ["events"] = new JsonArray(Events.Select(e => (JsonNode)e.ToJson()).ToArray()),
+        ["outcomes"] = new JsonArray(Outcomes.Select(o => (JsonNode)o.ToJson()).ToArray()),
+    };
+}
 
 /// <summary>
 /// The window of a patient's events that a study row carries in timeline_events: events within ±<see cref="TimelineOptions.WindowDays"/>

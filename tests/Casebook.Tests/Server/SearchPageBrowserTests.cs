@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Casebook.Tests.Search;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace Casebook.Tests.Server;
 
@@ -10,7 +11,7 @@ namespace Casebook.Tests.Server;
 /// (bin/…/screenshots/). One browser per test run.
 /// </summary>
 [Collection("demo corpus")]
-public class SearchPageBrowserTests(DemoCorpusFixture demo)
+public partial class SearchPageBrowserTests(DemoCorpusFixture demo, ITestOutputHelper output)
 {
     const string Chromium = "/usr/bin/chromium";
     static readonly Lazy<Task<IBrowser>> SharedBrowser = new(LaunchAsync);
@@ -161,6 +162,13 @@ public class SearchPageBrowserTests(DemoCorpusFixture demo)
             { new StringContent("FINDINGS: A 6 mm nodule in the azygoesophageal recess.\n\nIMPRESSION: Azygoesophageal recess nodule; CT advised."), "files", "r.txt" },
         };
         foreach (var n in names) form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(images, n))), "files", n);
+        await RunIngestJobAsync(admin, form);
+        return id;
+    }
+
+    /// <summary>Posts an upload to the ingest endpoint and waits for its job to succeed.</summary>
+    internal static async Task RunIngestJobAsync(HttpClient admin, MultipartFormDataContent form)
+    {
         var accepted = await admin.PostAsync("api/ingest", form);
         Assert.True(accepted.IsSuccessStatusCode, await accepted.Content.ReadAsStringAsync());
         var location = accepted.Headers.Location!.ToString().TrimStart('/');
@@ -168,7 +176,7 @@ public class SearchPageBrowserTests(DemoCorpusFixture demo)
         {
             var job = JsonNode.Parse(await admin.GetStringAsync(location))!;
             var state = job["state"]!.GetValue<string>();
-            if (state == "succeeded") return id;
+            if (state == "succeeded") return;
             if (state == "failed") throw new InvalidOperationException($"ingest failed: {job["error"]}");
             await Task.Delay(200);
         }

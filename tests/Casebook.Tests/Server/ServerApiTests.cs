@@ -144,6 +144,39 @@ public class ServerApiTests(DemoCorpusFixture demo)
     }
 
     [Fact]
+    public async Task Timeline_answers_what_the_cli_prints_and_summaries_give_codes_and_outcomes_per_study()
+    {
+        await PageStudy.EnsureAsync(server, demo);
+        var c = server.As("researcher");
+        var api = await Json(await c.GetAsync($"api/studies/{PageStudy.Id}/timeline"));
+        var (code, cli, stderr) = CliProcess.Run(server.Temp.Path, server.KeyFile, TimeSpan.FromMinutes(2), "timeline", PageStudy.Id, "--json", "--db", server.DbDir);
+        Assert.True(code == 0, stderr);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(cli), api), $"api: {api.ToJsonString()}\ncli: {cli}");
+        Assert.Equal(5, api["events"]!.AsArray().Count);
+        Assert.Equal(["abnormal_lab", "procedure", "diagnosis", "medication"], api["outcomes"]!.AsArray().Select(o => o!["kind"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NotFound, (await c.GetAsync("api/studies/NO-SUCH-STUDY/timeline")).StatusCode);
+
+        var summaries = (await Json(await c.GetAsync($"api/search/summaries?study={PageStudy.Id}&study=DEMO-CR-0002&study=NO-SUCH-STUDY")))["studies"]!.AsArray();
+        Assert.Equal([PageStudy.Id, "DEMO-CR-0002", "NO-SUCH-STUDY"], summaries.Select(s => s!["study_id"]!.GetValue<string>()));
+        var page = summaries[0]!;
+        var kinds = page["outcomes"]!["kinds"]!;
+        Assert.Equal(1, kinds["abnormal_lab"]!.GetValue<int>());
+        Assert.Equal(1, kinds["procedure"]!.GetValue<int>());
+        Assert.Equal(1, kinds["medication"]!.GetValue<int>());
+        Assert.True(kinds["diagnosis"]!.GetValue<int>() >= 1); // 2 once the page test has set the clinician's diagnosis
+        Assert.Contains(page["outcomes"]!["items"]!.AsArray(), i => i!["text"]!.GetValue<string>().Contains("Biopsy of lung"));
+        Assert.Contains("ICD10:J90", summaries[1]!["clinical_codes"]!.AsArray().Select(x => x!.GetValue<string>()));
+        Assert.Equal(0, summaries[1]!["outcomes"]!["total"]!.GetValue<int>());
+        Assert.True(summaries[2]!["missing"]!.GetValue<bool>());
+
+        var none = await c.GetAsync("api/search/summaries");
+        Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+        var tooMany = await c.GetAsync("api/search/summaries?" + string.Join('&', Enumerable.Range(0, 101).Select(i => $"study=S{i}")));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("limit is 100", await tooMany.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Export_streams_the_table_and_researchers_get_no_blobs()
     {
         var jsonl = await server.As("researcher").GetStringAsync("api/export?format=jsonl");

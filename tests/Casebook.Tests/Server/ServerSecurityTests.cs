@@ -30,6 +30,8 @@ public class ServerSecurityTests(DemoCorpusFixture demo)
         yield return new("study history", c => c.GetAsync("api/studies/DEMO-CR-0001/history"), All);
         yield return new("slice", c => c.GetAsync("api/studies/DEMO-CR-0001/slices/0"), All);
         yield return new("thumbnail", c => c.GetAsync("api/studies/DEMO-CR-0001/thumbnail"), All);
+        yield return new("study timeline", c => c.GetAsync("api/studies/DEMO-CR-0001/timeline"), All);
+        yield return new("search summaries", c => c.GetAsync("api/search/summaries?study=DEMO-CR-0001&study=DEMO-CR-0002"), All);
         yield return new("versions", c => c.GetAsync("api/versions"), All);
         yield return new("stats", c => c.GetAsync("api/stats"), All);
         yield return new("token", c => c.PostAsync("api/token", null), All);
