@@ -51,6 +51,7 @@ public static partial class Commands
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest/search take --cluster F (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -66,7 +67,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "cluster" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -94,6 +95,7 @@ public static partial class Commands
             "keys" => ServerCommands.Keys(rest),
             "audit" => ServerCommands.Audit(rest),
             "cohort" => CohortCommands.Run(rest),
+            "cluster" => ClusterCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
@@ -113,6 +115,7 @@ public static partial class Commands
 
     static int Ingest(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterCommands.Ingest(a, cluster);
         if (a.Positional.Count == 0) throw new UsageException("ingest needs at least one PATH");
         using var db = OpenDb(a, mustExist: false);
         var json = a.Flag("json");
@@ -143,6 +146,7 @@ public static partial class Commands
 
     static int Search(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterCommands.Search(a, cluster);
         var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
         var imagePath = a.Get("image");
         if (text == null && imagePath == null) throw new UsageException("search needs TEXT, --image FILE, or both");

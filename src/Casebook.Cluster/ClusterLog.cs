@@ -86,15 +86,22 @@ public sealed class ClusterLog : IAsyncDisposable
     /// empty when the shard has nothing newer.</summary>
     public async Task<List<LogEntry>> ReadAsync(int shard, long afterSequence, int max, CancellationToken ct = default)
     {
-        var consumer = await _js.CreateOrderedConsumerAsync(Stream, new NatsJSOrderedConsumerOpts
-        {
-            FilterSubjects = [ShardMap.Subject(shard)], DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = (ulong)afterSequence + 1,
-        }, ct);
+        // Direct gets by subject ("the next message of casebook.shard.n from sequence s"): no consumer state on the
+        // servers, works on Debian's nats-server 2.9 (whose consumer-create API rejects filtered ephemeral consumers
+        // made by this client). One request per entry: fine for catch-up on loopback, a pull consumer would batch.
+        var stream = await _js.GetStreamAsync(Stream, cancellationToken: ct);
         var list = new List<LogEntry>();
-        await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = max }, cancellationToken: ct))
+        var next = afterSequence + 1;
+        while (list.Count < max)
         {
-            var study = JsonSerializer.Deserialize<StudyRecord>(msg.Data!, RecordJson) ?? throw new InvalidDataException($"log entry {msg.Metadata?.Sequence.Stream} of shard {shard} is empty");
-            list.Add(new LogEntry((long)msg.Metadata!.Value.Sequence.Stream, study));
+            StreamMsgGetResponse got;
+            try { got = await stream.GetAsync(new StreamMsgGetRequest { Seq = (ulong)next, NextBySubj = ShardMap.Subject(shard) }, ct); }
+            catch (NatsJSApiException e) when (e.Error.Code == 404) { break; }
+            var m = got.Message;
+            if (m.Subject != ShardMap.Subject(shard)) throw new InvalidDataException($"shard {shard} was sent an entry of {m.Subject}");
+            var study = JsonSerializer.Deserialize<StudyRecord>(m.Data.Span, RecordJson) ?? throw new InvalidDataException($"log entry {m.Seq} of shard {shard} is empty");
+            list.Add(new LogEntry((long)m.Seq, study));
+            next = (long)m.Seq + 1;
         }
         return list;
     }

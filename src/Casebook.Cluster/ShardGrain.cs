@@ -42,6 +42,16 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
 
     public override async Task OnActivateAsync(CancellationToken ct)
     {
+        try { await Activate(ct); }
+        catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
+        await base.OnActivateAsync(ct);
+    }
+
+    // NATS and SQLite exceptions have no Orleans codec: callers get the message in an exception that travels.
+    static InvalidOperationException Portable(Exception e) => new($"{e.GetType().Name}: {e.Message}");
+
+    async Task Activate(CancellationToken ct)
+    {
         var local = File.Exists(Path.Combine(Directory, "casebook.db")) ? AppliedIn(Directory) : 0;
         var tmp = Path.Combine(host.DataDirectory, $"shard-{Shard}.restore.db");
         System.IO.Directory.CreateDirectory(host.DataDirectory);
@@ -58,7 +68,6 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
         _db = CasebookDb.Open(Directory, new CasebookOptions { KeyFile = host.Config.KeyFile, Author = "cluster" });
         _applied = _snapshotAt = Math.Max(local, snapshot);
         await Replay(0, ct);
-        await base.OnActivateAsync(ct);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken ct)
@@ -114,7 +123,8 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
 
     public async Task<long> CatchUp(long sequence)
     {
-        await Replay(sequence, CancellationToken.None);
+        try { await Replay(sequence, CancellationToken.None); }
+        catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
         return _applied;
     }
 
