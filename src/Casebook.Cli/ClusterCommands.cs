@@ -43,7 +43,7 @@ public static class ClusterCommands
         var nats = (int)(a.Long("nats") ?? 3);
         var shards = (int)(a.Long("shards") ?? ShardMap.DefaultShards);
         var data = a.Get("data") ?? "casebook-cluster";
-        var keyFile = a.Get("key-file");
+        var keyFile = a.Get("key-file") ?? (Environment.GetEnvironmentVariable("CASEBOOK_KEY_FILE") is { Length: > 0 } k ? k : null); // one key set for every node
         var json = a.Flag("json");
         a.EnsureAllUsed();
         if (shards < 1) throw new UsageException("--shards must be at least 1");
