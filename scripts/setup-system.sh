@@ -4,10 +4,11 @@
 set -euo pipefail
 # DICOM (pydicom and dcmtk as independent readers, CharLS/OpenJPEG/libjpeg-turbo decoders, GDCM as a reference),
 # OCR (tesseract, pdftoppm, ImageMagick), speech (pocketsphinx, ffmpeg), and what the tests use to make scans and
-# dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF), and the browser the server's page tests drive (chromium).
+# dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF), the browser the server's page tests drive (chromium),
+# and the cluster's servers (nats-server for the JetStream log, redis-server for Orleans membership; docs/cluster.md).
 PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils imagemagick ghostscript fonts-dejavu-core
-  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium)
+  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium nats-server redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
