@@ -32,7 +32,8 @@ foreach (var suite in suites)
         "fhir" => FhirBenchmarks.Run(shared, work),
         "similar" => SimilarBenchmarks.Run(shared, work),
         "cohort" => CohortBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, cohort, all)"),
+        "cluster" => ClusterBenchmarks.Run(work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, fhir, similar, cohort, cluster, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

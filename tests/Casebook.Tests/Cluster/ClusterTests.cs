@@ -140,6 +140,7 @@ public sealed class ClusterTests(LocalClusterFixture f)
         // Ingest on the surviving silo: acknowledged studies are all there, each exactly once.
         var more = ClusterCorpus.Write(f.Dir["corpus2"], 1000, 12);
         f.Cli("ingest", f.Dir["corpus2"], "--cluster", f.ClusterFile, "--json");
+        f.Cli("ingest", f.Dir["corpus2"], "--db", f.SingleDb, "--json"); // one node keeps the same corpus for the other tests
         await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
         var status = await client.StatusAsync();
         Assert.Equal(40 + more.Count, status.Sum(s => s.Studies));
