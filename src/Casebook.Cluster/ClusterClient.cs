@@ -104,6 +104,8 @@ public sealed class ClusterClient : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         if (request.Text == null && request.QueryVector == null) throw new ArgumentException("a cluster search needs text");
+        // A bad filter is the caller's error: report it here (FilterSyntaxException, with position) before scattering.
+        if (request.Filter != null) Casebook.Search.Filtering.FilterCompiler.Compile(request.Filter);
         var shards = Enumerable.Range(0, Config.Shards).ToList();
         if (request.Text != null && request.Mode != SearchMode.Dense)
         {

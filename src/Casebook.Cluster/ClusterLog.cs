@@ -77,9 +77,21 @@ public sealed class ClusterLog : IAsyncDisposable
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(study, RecordJson);
         var messageId = study.StudyId + ":" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-        var ack = await _js.PublishAsync(ShardMap.Subject(shard), bytes, opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: ct);
-        ack.EnsureSuccess();
-        return (long)ack.Seq;
+        // Retried while JetStream elects a new leader after a node is lost; the message id makes a retry a no-op.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var ack = await _js.PublishAsync(ShardMap.Subject(shard), bytes, opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: ct);
+                ack.EnsureSuccess();
+                return (long)ack.Seq;
+            }
+            catch (Exception e) when (e is NatsException or TimeoutException && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
     }
 
     /// <summary>Entries of one shard after <paramref name="afterSequence"/>, in log order, at most <paramref name="max"/>;
@@ -116,6 +128,17 @@ public sealed class ClusterLog : IAsyncDisposable
             return (long)last.Message.Seq;
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404) { return 0; }
+    }
+
+    /// <summary>Each replica of the stream: its server name, whether it is current, and how far it lags.</summary>
+    public async Task<List<(string Name, bool Current, ulong Lag)>> ReplicasAsync(CancellationToken ct = default)
+    {
+        var stream = await _js.GetStreamAsync(Stream, cancellationToken: ct);
+        var c = stream.Info.Cluster;
+        var list = new List<(string, bool, ulong)>();
+        if (c?.Leader != null) list.Add((c.Leader, true, 0));
+        foreach (var r in c?.Replicas ?? []) list.Add((r.Name, r.Current, r.Lag));
+        return list;
     }
 
     public async Task PutBlobAsync(string sha256, byte[] bytes, CancellationToken ct = default)

@@ -88,6 +88,15 @@ public static class LocalCluster
         return node;
     }
 
+    /// <summary>Starts a stopped NATS node again with its configuration and store: it rejoins and catches up.</summary>
+    public static void RestartNats(ClusterConfig config, string file, string name)
+    {
+        var n = config.Nodes.Single(x => x.Role == "nats" && x.Name == name);
+        if (Alive(n.Pid)) throw new InvalidOperationException($"{name} is running (pid {n.Pid})");
+        n.Pid = Spawn(Require("nats-server"), ["-c", Path.Combine(n.Dir, "nats.conf")], n.Log);
+        config.Save(file);
+    }
+
     public static void Down(ClusterConfig config)
     {
         // Silos first (they hold the log open), then NATS and Redis.

@@ -131,13 +131,15 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
     public Task<string> Statistics(string requestJson)
     {
         var request = JsonSerializer.Deserialize<ShardSearchRequest>(requestJson)!;
-        return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Statistics(_db!, request)));
+        try { return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Statistics(_db!, request))); }
+        catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
     }
 
     public Task<string> Lists(string requestJson)
     {
         var request = JsonSerializer.Deserialize<ShardSearchRequest>(requestJson)!;
-        return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Lists(_db!, request)));
+        try { return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Lists(_db!, request))); }
+        catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
     }
 
     public Task<string> Status() => Task.FromResult(JsonSerializer.Serialize(new ShardStatus(Shard, _db!.CountStudies(), _applied, _snapshotAt, host.SiloName)));

@@ -156,6 +156,30 @@ public sealed class ClusterTests(LocalClusterFixture f)
         }
     }
 
+    [Fact]
+    public async Task Killing_a_nats_node_keeps_ingest_going_and_the_node_catches_up()
+    {
+        var config = ClusterConfig.Load(f.ClusterFile);
+        var victim = config.Nodes.Last(n => n.Role == "nats");
+        long before;
+        await using (var client = await ClusterClient.ConnectAsync(config)) before = (await client.StatusAsync()).Sum(s => s.Studies);
+        Process.GetProcessById(victim.Pid).Kill();
+        var more = ClusterCorpus.Write(f.Dir["corpus3"], 2000, 8);
+        f.Cli("ingest", f.Dir["corpus3"], "--cluster", f.ClusterFile, "--json"); // acknowledged by the 2 remaining replicas
+        f.Cli("ingest", f.Dir["corpus3"], "--db", f.SingleDb, "--json"); // one node keeps the same corpus for the other tests
+        LocalCluster.RestartNats(config, f.ClusterFile, victim.Name);
+        await using var after = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
+        Assert.Equal(before + more.Count, (await after.StatusAsync()).Sum(s => s.Studies));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var replicas = await after.Log.ReplicasAsync();
+            if (replicas.Count == 3 && replicas.All(r => r.Current && r.Lag == 0) && replicas.Any(r => r.Name == victim.Name)) break;
+            Assert.True(DateTime.UtcNow < deadline, $"{victim.Name} did not catch up in 60 s: {string.Join(", ", replicas)}");
+            await Task.Delay(500);
+        }
+    }
+
     static JsonArray Results(string stdout)
     {
         var results = JsonNode.Parse(stdout)!["results"]!.AsArray();
