@@ -39,7 +39,9 @@ public sealed class ClusterClient : IAsyncDisposable
         {
             client.UseRedisClustering(config.Redis);
             client.Configure<ClusterOptions>(Membership.Configure);
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(30));
+            // A call stranded on a killed silo fails after this and is retried on the shard's new activation; a long
+            // CatchUp that times out is simply re-issued (the grain goes on applying meanwhile).
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
         });
         var host = builder.Build();
         await host.StartAsync(ct);

@@ -32,6 +32,9 @@ public sealed class ShardHostOptions
 /// commit per batch whose message records the last sequence, so the applied sequence is exactly what is committed
 /// (a crash between two commits re-applies nothing twice).
 /// </summary>
+// Hash placement spreads the shards over the silos (the default resource-optimised placement put all 64 on the
+// silo that answered first, leaving the others idle).
+[Orleans.Placement.HashBasedPlacement]
 public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<ShardGrain> logger) : Grain, IShardGrain
 {
     const string SequenceMessage = "cluster log seq ";
