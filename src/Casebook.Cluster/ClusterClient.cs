@@ -48,6 +48,17 @@ public sealed class ClusterClient : IAsyncDisposable
         return new ClusterClient(config, host, log);
     }
 
+    /// <summary>Waits until <paramref name="silos"/> silos are active members (shards activated earlier would all land on the first one).</summary>
+    public async Task WaitForSilosAsync(int silos, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while ((await Orleans.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count < silos)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"fewer than {silos} silos joined the cluster in {timeout.TotalSeconds:0} s");
+            await Task.Delay(250);
+        }
+    }
+
     IShardGrain Shard(int n) => Orleans.GetGrain<IShardGrain>(n);
 
     /// <summary>Every shard's status (activates every shard: restores and replays as needed).</summary>

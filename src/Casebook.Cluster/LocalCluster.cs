@@ -63,7 +63,11 @@ public static class LocalCluster
             config.Save(file);
             foreach (var s in config.Nodes.Where(n => n.Role == "silo")) await WaitPort(s.Port2, timeout);
             // "Up" means the cluster answers: every shard activated (restored, replayed) and reporting.
-            await using (var client = await ClusterClient.ConnectAsync(config)) await client.StatusAsync();
+            await using (var client = await ClusterClient.ConnectAsync(config))
+            {
+                await client.WaitForSilosAsync(silos, timeout);
+                await client.StatusAsync();
+            }
             return config;
         }
         catch
