@@ -6,10 +6,12 @@ set -euo pipefail
 # OCR (tesseract, pdftoppm, ImageMagick), speech (pocketsphinx, ffmpeg), and what the tests use to make scans and
 # dictations (fonts-dejavu-core, espeak-ng, ghostscript for an encrypted PDF), the browser the server's page tests drive (chromium),
 # OpenMP for LightGBM's native library (finding classifiers, libgomp1), and the DICOMweb peer the server's round-trip
-# test runs (Orthanc with its DICOMweb plugin).
+# test runs (Orthanc with its DICOMweb plugin), and the cluster's servers (nats-server for the JetStream log,
+# redis-server for Orleans membership; docs/cluster.md).
 PACKAGES=(ca-certificates zstd python3-pydicom dcmtk python3-numpy libcharls2 libopenjp2-7 libturbojpeg0 libgdcm-tools
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils imagemagick ghostscript fonts-dejavu-core
-  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium libgomp1 orthanc orthanc-dicomweb)
+  pocketsphinx pocketsphinx-en-us ffmpeg espeak-ng chromium libgomp1 orthanc orthanc-dicomweb
+  nats-server redis-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

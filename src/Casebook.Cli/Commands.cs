@@ -55,6 +55,7 @@ public static partial class Commands
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest/search take --cluster F (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -70,7 +71,7 @@ public static partial class Commands
     public static int Run(string verb, string[] rest)
     {
         // Verbs with their own argument grammar parse `rest` themselves.
-        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "findings" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
+        var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "findings" or "cluster" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
         {
             "ingest" => Ingest(a),
@@ -100,6 +101,7 @@ public static partial class Commands
             "cohort" => CohortCommands.Run(rest),
             "radiomics" => RadiomicsCommands.Run(a),
             "findings" => FindingsCommands.Run(rest),
+            "cluster" => ClusterCommands.Run(rest),
             _ => throw new UsageException($"unknown command '{verb}'"),
         };
     }
@@ -119,6 +121,7 @@ public static partial class Commands
 
     static int Ingest(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterCommands.Ingest(a, cluster);
         if (a.Positional.Count == 0) throw new UsageException("ingest needs at least one PATH");
         using var db = OpenDb(a, mustExist: false);
         var json = a.Flag("json");
@@ -150,6 +153,7 @@ public static partial class Commands
 
     static int Search(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterCommands.Search(a, cluster);
         var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
         var imagePath = a.Get("image");
         if (text == null && imagePath == null) throw new UsageException("search needs TEXT, --image FILE, or both");

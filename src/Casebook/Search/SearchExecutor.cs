@@ -74,7 +74,7 @@ internal static class SearchExecutor
         return new SearchResult(hits, clock.Elapsed.TotalMilliseconds);
     }
 
-    static void Bind(SqliteCommand cmd, long version, CompiledFilter? filter)
+    internal static void Bind(SqliteCommand cmd, long version, CompiledFilter? filter)
     {
         cmd.Parameters.AddWithValue("@asof", version);
         if (filter != null) foreach (var p in filter.Parameters) cmd.Parameters.Add(p.Clone());
@@ -144,7 +144,7 @@ internal static class SearchExecutor
         return hits.Select(h => h with { Matches = h.Matches.Select(m => m with { Snippet = snippets.GetValueOrDefault(m.SegmentId) }).ToList() }).ToList();
     }
 
-    static List<Ranked> Dense(CasebookDb db, SqliteConnection c, SegmentVectorIndexes.Kind kind, string queryModel, float[] vector,
+    internal static List<Ranked> Dense(CasebookDb db, SqliteConnection c, SegmentVectorIndexes.Kind kind, string queryModel, float[] vector,
         SearchQuery q, long version, long current, CompiledFilter? filter, int depth)
     {
         // Only live rows are in the approximate index; older versions are scanned exactly from their stored vectors.
@@ -256,9 +256,9 @@ internal static class SearchExecutor
         return hits;
     }
 
-    sealed record SegmentRow(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate);
+    internal sealed record SegmentRow(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate);
 
-    static Dictionary<long, SegmentRow> SegmentInfo(SqliteConnection c, List<long> rowIds)
+    internal static Dictionary<long, SegmentRow> SegmentInfo(SqliteConnection c, List<long> rowIds)
     {
         var map = new Dictionary<long, SegmentRow>();
         foreach (var chunk in rowIds.Chunk(500))
