@@ -15,6 +15,7 @@ namespace Casebook.Tests.Server;
 public static class PageStudy
 {
     public const string Id = "SRV-PAGE-0001", Patient = "PAT-9200";
+    /// <summary>The stored (shifted) exam date; the manifest gives the un-shifted date that ingest moves here.</summary>
     public static readonly DateOnly ExamDate = new(2024, 3, 12);
 
     static Task? _ingested;
@@ -30,10 +31,12 @@ public static class PageStudy
     {
         using var admin = server.As("admin");
         var images = Path.Combine(demo.CorpusDir, "images");
+        var shift = DateShift.ForPatient(PatientPseudonym.Load(server.KeyFile), StudyManifest.DefaultIssuer, Patient);
+        var sourceDate = ExamDate.AddDays(-shift.Days); // ingest shifts manifest dates like FHIR's
         var names = new[] { "cr-0001.png", "cr-0002.png", "cr-0003.png" };
         using (var form = new MultipartFormDataContent
         {
-            { new StringContent($"study_id,patient_id,modality,exam_date,report,images\n{Id},{Patient},CR,{ExamDate:yyyy-MM-dd},p.txt,{string.Join(';', names)}\n"), "files", "studies.csv" },
+            { new StringContent($"study_id,patient_id,modality,exam_date,report,images\n{Id},{Patient},CR,{sourceDate:yyyy-MM-dd},p.txt,{string.Join(';', names)}\n"), "files", "studies.csv" },
             { new StringContent("FINDINGS: A 9 mm spiculated nodule in the right upper lobe. Mild emphysema.\n\nIMPRESSION: Spiculated right upper lobe nodule; biopsy advised."), "files", "p.txt" },
         })
         {
@@ -47,8 +50,8 @@ public static class PageStudy
     }
 
     /// <summary>
-    /// FHIR R4 for the page study's patient. Ingest shifts FHIR dates by the patient's keyed date shift (manifest exam dates are
-    /// taken as given), so the source dates here are the wanted dates un-shifted: each event lands the stated days from the exam.
+    /// FHIR R4 for the page study's patient. Ingest shifts FHIR and manifest dates by the patient's keyed date shift, so the
+    /// source dates here are the wanted dates un-shifted: each event lands the stated days from the exam.
     /// </summary>
     static string FhirBundle(DemoServer server)
     {

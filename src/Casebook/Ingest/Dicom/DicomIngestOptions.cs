@@ -42,4 +42,6 @@ public sealed class DicomIngestOptions
     public bool KeepStoredInstances { get; set; }
     /// <summary>Largest DICOM instance read (bytes).</summary>
     public long MaxInstanceBytes { get; set; } = 2L << 30;
+    /// <summary>Body, lungs and bone of each CT series from rule-based masks into anatomical_regions (docs/anatomy.md).</summary>
+    public bool CtRuleAnatomy { get; set; } = true;
 }

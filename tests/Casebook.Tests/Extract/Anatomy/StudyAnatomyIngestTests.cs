@@ -29,4 +29,26 @@ public class StudyAnatomyIngestTests
         db.Ingest([tmp["in"]]);
         Assert.Equal(versions, db.CurrentVersion);
     }
+
+    [Fact]
+    public void An_ingested_ct_series_gets_body_lung_and_bone_from_its_pixels()
+    {
+        using var tmp = new TempDirectory();
+        Directory.CreateDirectory(tmp["in"]);
+        foreach (var f in Directory.GetFiles(SharedData.Require("radiomics/ibsi1_ct_phantom/dicom/image"), "*.dcm"))
+            File.Copy(f, Path.Combine(tmp["in"], Path.GetFileName(f)));
+        using var db = tmp.OpenDb();
+        Assert.Empty(db.Ingest([tmp["in"]]).Errors);
+
+        var ct = db.Studies().Single();
+        var rule = Entries(ct, "rule").ToDictionary(o => (string)o["term"]!);
+        Assert.Equal(["body", "bone", "lung"], rule.Keys.Order()); // cropped at the side: one lung without a side
+        var series = ct.Metadata["dicom"]!["series"]![0]!["series_uid"]!.GetValue<string>();
+        Assert.All(rule.Values, o => Assert.Equal(series, (string?)o["series"]));
+        // The same numbers as the rule masks on the phantom's NIfTI copy (same voxels and grid).
+        var nifti = Casebook.Extract.Anatomy.CtRuleMasks.Compute(Casebook.Extract.Volumes.NiftiReader.Read(SharedData.Require("radiomics/ibsi1_ct_phantom/nifti/image/phantom.nii.gz")));
+        foreach (var s in nifti)
+            Assert.InRange((double)rule[s.Name]["voxels"]!.GetValue<int>(), s.VoxelCount * 0.99, s.VoxelCount * 1.01);
+        Assert.InRange(rule["lung"]["mean_hu"]!.GetValue<double>(), -1000, -600);
+    }
 }
