@@ -92,6 +92,13 @@ public sealed partial class CasebookDb
                 study.Modality = live.Modality ?? study.Modality;
                 study.ExamDate = live.ExamDate ?? study.ExamDate;
                 study.Segments.AddRange(live.Segments.Where(g => g.Kind != SegmentKind.ReportParagraph));
+                // Anatomy the images gave stays with the images, in the order an image build writes it: pixel anatomy (rule
+                // masks, models) before the text's, header body part last, so a later image re-ingest finds nothing changed.
+                static string Source(System.Text.Json.Nodes.JsonNode? a) => (string?)a?["source"] ?? "";
+                var pixels = live.AnatomicalRegions.Where(a => Source(a) == "rule" || Source(a).StartsWith("model:")).Select(a => a!.DeepClone()).ToList();
+                var header = live.AnatomicalRegions.Where(a => Source(a) == "header").Select(a => a!.DeepClone()).ToList();
+                var text = study.AnatomicalRegions.Where(a => Source(a) is not ("rule" or "header") && !Source(a).StartsWith("model:")).Select(a => a!.DeepClone()).ToList();
+                study.AnatomicalRegions = new System.Text.Json.Nodes.JsonArray(pixels.Concat(text).Concat(header).ToArray());
             }
             // The live row's values win, except FHIR's own: on a FHIR-only rebuild they are the DICOM header's (sex, age_band, dicom…).
             foreach (var (k, v) in live.Metadata)
