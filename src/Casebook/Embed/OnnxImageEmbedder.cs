@@ -48,15 +48,8 @@ public class OnnxImageEmbedder : IImageEmbedder
         _session = OnnxModelLoader.OpenSession(modelBytes, options.Onnx, source);
         try
         {
-            _inputName = spec.InputName ?? _session.InputMetadata.Keys.First();
-            if (!_session.InputMetadata.TryGetValue(_inputName, out var input))
-                throw new InvalidDataException($"image model {source} has no input '{_inputName}'; its inputs are: {string.Join(", ", _session.InputMetadata.Keys)}");
-            var dims = input.Dimensions;
-            if (dims.Length != 4 || (dims[1] > 0 && dims[1] != 3))
-                throw new InvalidDataException($"image model {source}: input '{_inputName}' has shape [{string.Join(",", dims)}], expected [N,3,H,W]");
-            if ((dims[2] > 0 && dims[2] != spec.Input.Height) || (dims[3] > 0 && dims[3] != spec.Input.Width))
-                throw new InvalidDataException($"image model {source}: input '{_inputName}' is {dims[3]}x{dims[2]} but the configuration says {spec.Input.Width}x{spec.Input.Height}");
-            _maxBatch = dims[0] > 0 ? dims[0] : options.BatchSize;
+            (_inputName, var fixedBatch) = OnnxModelLoader.ResolveRgbInput(_session, spec.InputName, spec.Input, $"image model {source}", "the configuration says");
+            _maxBatch = fixedBatch ?? options.BatchSize;
             _outputName = OnnxModelLoader.ResolveOutput(_session, spec.OutputName, source);
             var outDims = _session.OutputMetadata[_outputName].Dimensions;
             var dimension = outDims.Length >= 2 ? outDims[1] : -1;

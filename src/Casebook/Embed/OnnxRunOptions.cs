@@ -51,6 +51,23 @@ static class OnnxModelLoader
 
     public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
+    /// <summary>
+    /// The RGB image input [N, 3, H, W] of an image network (the named one, else the first), checked against the configured
+    /// size. Returns its name and the model's fixed batch size, or null when the batch dimension is dynamic.
+    /// </summary>
+    public static (string Name, int? FixedBatch) ResolveRgbInput(InferenceSession session, string? requested, ImageInputSpec spec, string what, string sizeHint)
+    {
+        var name = requested ?? session.InputMetadata.Keys.First();
+        if (!session.InputMetadata.TryGetValue(name, out var input))
+            throw new InvalidDataException($"{what} has no input '{name}'; its inputs are: {string.Join(", ", session.InputMetadata.Keys)}");
+        var dims = input.Dimensions;
+        if (dims.Length != 4 || (dims[1] > 0 && dims[1] != 3))
+            throw new InvalidDataException($"{what}: input '{name}' has shape [{string.Join(",", dims)}], expected [N,3,H,W]");
+        if ((dims[2] > 0 && dims[2] != spec.Height) || (dims[3] > 0 && dims[3] != spec.Width))
+            throw new InvalidDataException($"{what}: input '{name}' is {dims[3]}x{dims[2]} but {sizeHint} {spec.Width}x{spec.Height}");
+        return (name, dims[0] > 0 ? dims[0] : null);
+    }
+
     /// <summary>Checks that the session has the named output (or picks the only/first one) and returns its name.</summary>
     public static string ResolveOutput(InferenceSession session, string? requested, string source)
     {

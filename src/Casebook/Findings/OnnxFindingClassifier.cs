@@ -81,15 +81,8 @@ public sealed class OnnxFindingClassifier : IDisposable
         _session = OnnxModelLoader.OpenSession(bytes, OnnxRunOptions.Default, path);
         try
         {
-            _inputName = spec.InputName ?? _session.InputMetadata.Keys.First();
-            if (!_session.InputMetadata.TryGetValue(_inputName, out var input))
-                throw new InvalidDataException($"classifier {path} has no input '{_inputName}'; its inputs are: {string.Join(", ", _session.InputMetadata.Keys)}");
-            var dims = input.Dimensions;
-            if (dims.Length != 4 || (dims[1] > 0 && dims[1] != 3))
-                throw new InvalidDataException($"classifier {path}: input '{_inputName}' has shape [{string.Join(",", dims)}], expected [N,3,H,W]");
-            if ((dims[2] > 0 && dims[2] != spec.Input.Height) || (dims[3] > 0 && dims[3] != spec.Input.Width))
-                throw new InvalidDataException($"classifier {path}: input '{_inputName}' is {dims[3]}x{dims[2]} but the registration says {spec.Input.Width}x{spec.Input.Height} (--input-size)");
-            _maxBatch = dims[0] > 0 ? dims[0] : 16;
+            (_inputName, var fixedBatch) = OnnxModelLoader.ResolveRgbInput(_session, spec.InputName, spec.Input, $"classifier {path}", "the registration (--input-size) says");
+            _maxBatch = fixedBatch ?? 16;
             _outputName = OnnxModelLoader.ResolveOutput(_session, spec.OutputName, path);
             var outDims = _session.OutputMetadata[_outputName].Dimensions;
             if (outDims.Length != 2)
