@@ -85,7 +85,7 @@ public sealed class StudyBuilder(BlobStore blobs, PatientPseudonym pseudonym, In
             if (slicer.AddTo(study, series) == 0 && study.Segments.Count == 0)
                 throw new InvalidDataException("no DICOM image instances (only non-image objects, or none readable)");
             regions.AddTo(study, series);
-            Dicom.DicomAnatomy.AddCtRuleAnatomy(study, series, pseudonym, options.Dicom); // CT rule masks → anatomical_regions
+            Dicom.DicomAnatomy.AddCtRuleAnatomy(study, series, pseudonym, options.Dicom, regions); // CT rule masks → anatomical_regions
             if (input.DicomStudy != null && study.ExamDate == null && series.Count > 0)
                 study.ExamDate = slicer.ShiftedExamDate(series[0], input.PatientId);
         }

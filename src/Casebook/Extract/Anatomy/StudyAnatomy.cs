@@ -29,7 +29,7 @@ public static class StudyAnatomy
         if (study.Metadata["dicom"]?["series"] is JsonArray seriesList)
             foreach (var s in seriesList.OfType<JsonObject>())
                 Add(Text(s["body_part"]), Text(s["series_uid"]));
-        Replace(study, HeaderSource, parts.Select(p => (JsonNode)new JsonObject
+        Replace(study, n => Text(n?["source"]) == HeaderSource, parts.Select(p => (JsonNode)new JsonObject
         {
             ["term"] = p.Key.ToLowerInvariant().Replace('_', ' '),
             ["category"] = "anatomy",
@@ -67,13 +67,13 @@ public static class StudyAnatomy
             entries.Add(o);
         }
         // One series' structures replace that series' earlier ones from the same source; other series stay.
-        var keep = study.AnatomicalRegions.Where(n => !(Text(n?["source"]) == source && Text(n?["series"]) == seriesUid)).Select(n => n!.DeepClone()).ToList();
-        study.AnatomicalRegions = new JsonArray(keep.Concat(entries).ToArray());
+        Replace(study, n => Text(n?["source"]) == source && Text(n?["series"]) == seriesUid, entries);
     }
 
-    static void Replace(StudyRecord study, string source, IReadOnlyList<JsonNode> entries)
+    /// <summary>Drops the entries <paramref name="replaced"/> selects and appends <paramref name="entries"/>.</summary>
+    static void Replace(StudyRecord study, Func<JsonNode?, bool> replaced, IReadOnlyList<JsonNode> entries)
     {
-        var keep = study.AnatomicalRegions.Where(n => Text(n?["source"]) != source).Select(n => n!.DeepClone()).ToList();
+        var keep = study.AnatomicalRegions.Where(n => !replaced(n)).Select(n => n!.DeepClone()).ToList();
         study.AnatomicalRegions = new JsonArray(keep.Concat(entries).ToArray());
     }
 

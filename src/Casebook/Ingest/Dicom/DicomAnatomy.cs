@@ -16,17 +16,16 @@ internal static class DicomAnatomy
     /// <summary>Series above this many voxels are skipped (about 1.2 GB of working memory for the masks).</summary>
     public const long MaxVoxels = 150_000_000;
 
-    public static void AddCtRuleAnatomy(StudyRecord study, IReadOnlyList<DicomSeries> seriesList, PatientPseudonym key, DicomIngestOptions options)
+    /// <param name="volumes">The study's series volumes, read once and shared with the regions (<see cref="DicomRegions.Volume"/>).</param>
+    public static void AddCtRuleAnatomy(StudyRecord study, IReadOnlyList<DicomSeries> seriesList, PatientPseudonym key, DicomIngestOptions options, DicomRegions volumes)
     {
         if (!options.CtRuleAnatomy) return;
         foreach (var series in seriesList)
         {
             if (!string.Equals(series.Modality?.Trim(), "CT", StringComparison.OrdinalIgnoreCase)) continue;
-            var images = series.Instances.Where(i => !DicomRegions.IsRegionObject(i)).Select(i => i.Source).ToList();
-            if (images.Count == 0) continue;
             try
             {
-                var image = DicomSeriesReader.Read(images, s => DicomFile.Open(DicomDiscovery.ReadBytes(s, options.MaxInstanceBytes)));
+                if (volumes.Volume(series) is not { } image) continue;
                 var volume = image.Volume;
                 if ((long)volume.Count > MaxVoxels) continue;
                 var uid = series.SeriesInstanceUID.Length > 0 ? DicomUidMap.Remap(key, series.SeriesInstanceUID) : null;

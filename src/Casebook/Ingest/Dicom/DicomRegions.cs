@@ -232,9 +232,15 @@ public sealed class DicomRegions(BlobStore blobs, PatientPseudonym key, DicomIng
         var sops = sopUids.ToHashSet(StringComparer.Ordinal);
         var series = seriesList.FirstOrDefault(s => seriesUids.Contains(s.SeriesInstanceUID) && s.Instances.Any(i => !IsRegionObject(i)))
             ?? seriesList.FirstOrDefault(s => s.Instances.Any(i => i.SOPInstanceUID != null && sops.Contains(i.SOPInstanceUID)));
-        if (series == null) return null;
+        return series == null ? null : Volume(series);
+    }
+
+    /// <summary>An image series of this study read as a volume, once per series (regions and CT anatomy share it).</summary>
+    public DicomImageSeries? Volume(Casebook.Extract.Dicom.DicomSeries series)
+    {
         if (_volumes.TryGetValue(series.SeriesInstanceUID, out var cached)) return cached;
         var images = series.Instances.Where(i => !IsRegionObject(i)).Select(i => i.Source).ToList();
+        if (images.Count == 0) return null;
         var volume = DicomSeriesReader.Read(images, s => DicomFile.Open(DicomDiscovery.ReadBytes(s, options.MaxInstanceBytes)));
         _volumes[series.SeriesInstanceUID] = volume;
         return volume;
