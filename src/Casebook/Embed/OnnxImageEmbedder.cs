@@ -86,21 +86,12 @@ public class OnnxImageEmbedder : IImageEmbedder
 
     float[][] Run(IReadOnlyList<DecodedImage> images)
     {
-        var input = Spec.Input;
-        var perImage = 3 * input.Width * input.Height;
         var result = new float[images.Count][];
-        for (var start = 0; start < images.Count; start += _maxBatch)
+        OnnxModelLoader.RunImageBatches(_session, _inputName, _outputName, images, Spec.Input, Options.GreyNormalisation,
+            Options.LowPercentile, Options.HighPercentile, _maxBatch, (start, rows, output) =>
         {
-            var rows = Math.Min(_maxBatch, images.Count - start);
-            var tensor = new float[rows * perImage];
-            for (var r = 0; r < rows; r++)
-                ImagePreprocessor.ToTensor(images[start + r], input, Options.GreyNormalisation, Options.LowPercentile, Options.HighPercentile,
-                    tensor.AsSpan(r * perImage, perImage));
-            using var value = OrtValue.CreateTensorValueFromMemory(tensor, [rows, 3, input.Height, input.Width]);
-            using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, [_inputName], [value], [_outputName]);
-            var shape = outputs[0].GetTensorTypeAndShape().Shape;
-            var data = outputs[0].GetTensorDataAsSpan<float>();
+            var shape = output.GetTensorTypeAndShape().Shape;
+            var data = output.GetTensorDataAsSpan<float>();
             var perRow = data.Length / rows;
             for (var r = 0; r < rows; r++)
             {
@@ -118,7 +109,7 @@ public class OnnxImageEmbedder : IImageEmbedder
                 VectorMath.NormalizeInPlace(v);
                 result[start + r] = v;
             }
-        }
+        });
         return result;
     }
 

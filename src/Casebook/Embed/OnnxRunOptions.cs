@@ -68,6 +68,27 @@ static class OnnxModelLoader
         return (name, dims[0] > 0 ? dims[0] : null);
     }
 
+    /// <summary>
+    /// Runs an RGB image network over <paramref name="images"/> in batches of at most <paramref name="maxBatch"/>: each batch is
+    /// preprocessed into one [rows, 3, H, W] tensor, and <paramref name="onBatch"/> gets (first image index, rows, output).
+    /// </summary>
+    public static void RunImageBatches(InferenceSession session, string inputName, string outputName, IReadOnlyList<DecodedImage> images,
+        ImageInputSpec input, GreyNormalisation grey, double lowPercentile, double highPercentile, int maxBatch, Action<int, int, OrtValue> onBatch)
+    {
+        var perImage = 3 * input.Width * input.Height;
+        for (var start = 0; start < images.Count; start += maxBatch)
+        {
+            var rows = Math.Min(maxBatch, images.Count - start);
+            var tensor = new float[rows * perImage];
+            for (var r = 0; r < rows; r++)
+                ImagePreprocessor.ToTensor(images[start + r], input, grey, lowPercentile, highPercentile, tensor.AsSpan(r * perImage, perImage));
+            using var value = OrtValue.CreateTensorValueFromMemory(tensor, [rows, 3, input.Height, input.Width]);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, [inputName], [value], [outputName]);
+            onBatch(start, rows, outputs[0]);
+        }
+    }
+
     /// <summary>Checks that the session has the named output (or picks the only/first one) and returns its name.</summary>
     public static string ResolveOutput(InferenceSession session, string? requested, string source)
     {

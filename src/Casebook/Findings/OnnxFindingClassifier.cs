@@ -100,24 +100,15 @@ public sealed class OnnxFindingClassifier : IDisposable
     /// <summary>Probabilities [image][label].</summary>
     public float[][] Predict(IReadOnlyList<DecodedImage> images)
     {
-        var input = Spec.Input;
-        var perImage = 3 * input.Width * input.Height;
         var result = new float[images.Count][];
-        for (var start = 0; start < images.Count; start += _maxBatch)
+        OnnxModelLoader.RunImageBatches(_session, _inputName, _outputName, images, Spec.Input, Spec.GreyNormalisation, 1, 99, _maxBatch, (start, rows, output) =>
         {
-            var rows = Math.Min(_maxBatch, images.Count - start);
-            var tensor = new float[rows * perImage];
-            for (var r = 0; r < rows; r++)
-                ImagePreprocessor.ToTensor(images[start + r], input, Spec.GreyNormalisation, 1, 99, tensor.AsSpan(r * perImage, perImage));
-            using var value = OrtValue.CreateTensorValueFromMemory(tensor, [rows, 3, input.Height, input.Width]);
-            using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, [_inputName], [value], [_outputName]);
-            var data = outputs[0].GetTensorDataAsSpan<float>();
+            var data = output.GetTensorDataAsSpan<float>();
             var labels = Spec.Labels.Count;
             if (data.Length != rows * labels)
                 throw new InvalidDataException($"classifier '{Spec.Name}': output has {data.Length / rows} values per image but {labels} labels were given");
             for (var r = 0; r < rows; r++) result[start + r] = Activate(data.Slice(r * labels, labels));
-        }
+        });
         return result;
     }
 
