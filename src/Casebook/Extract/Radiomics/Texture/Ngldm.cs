@@ -37,6 +37,7 @@ internal static class Ngldm
     {
         var levels = g.Levels;
         var keys = new List<long>();
+        Span<int> neighbours = new int[RoiGrid.NeighbourhoodSize(delta)];
         for (var z = g.Z0; z < g.Z1; z++)
             for (var y = 0; y < g.Ny; y++)
                 for (var x = 0; x < g.Nx; x++)
@@ -44,23 +45,8 @@ internal static class Ngldm
                     var a = levels[g.Index(x, y, z)];
                     if (a == 0) continue;
                     var j = 1;
-                    for (var dz = -delta; dz <= delta; dz++)
-                    {
-                        var zz = z + dz;
-                        if (zz < g.Z0 || zz >= g.Z1) continue;
-                        for (var dy = -delta; dy <= delta; dy++)
-                        {
-                            var yy = y + dy;
-                            if ((uint)yy >= (uint)g.Ny) continue;
-                            for (var dx = -delta; dx <= delta; dx++)
-                            {
-                                var xx = x + dx;
-                                if ((uint)xx >= (uint)g.Nx || (dx == 0 && dy == 0 && dz == 0)) continue;
-                                var b = levels[g.Index(xx, yy, zz)];
-                                if (b != 0 && Math.Abs(a - b) <= alpha) j++;
-                            }
-                        }
-                    }
+                    var n = g.NeighbourLevels(x, y, z, delta, neighbours);
+                    for (var k = 0; k < n; k++) if (Math.Abs(a - neighbours[k]) <= alpha) j++;
                     keys.Add(LevelCountMatrix.Key(a, j));
                 }
         return LevelCountMatrix.FromItems(keys, keys.Count);

@@ -48,6 +48,7 @@ internal static class Ngtdm
     {
         var m = new Matrix(ng);
         var levels = g.Levels;
+        Span<int> neighbours = new int[RoiGrid.NeighbourhoodSize(delta)];
         for (var z = g.Z0; z < g.Z1; z++)
             for (var y = 0; y < g.Ny; y++)
                 for (var x = 0; x < g.Nx; x++)
@@ -55,26 +56,8 @@ internal static class Ngtdm
                     var a = levels[g.Index(x, y, z)];
                     if (a == 0) continue;
                     double sum = 0;
-                    var w = 0;
-                    for (var dz = -delta; dz <= delta; dz++)
-                    {
-                        var zz = z + dz;
-                        if (zz < g.Z0 || zz >= g.Z1) continue;
-                        for (var dy = -delta; dy <= delta; dy++)
-                        {
-                            var yy = y + dy;
-                            if ((uint)yy >= (uint)g.Ny) continue;
-                            for (var dx = -delta; dx <= delta; dx++)
-                            {
-                                var xx = x + dx;
-                                if ((uint)xx >= (uint)g.Nx || (dx == 0 && dy == 0 && dz == 0)) continue;
-                                var b = levels[g.Index(xx, yy, zz)];
-                                if (b == 0) continue;
-                                sum += b;
-                                w++;
-                            }
-                        }
-                    }
+                    var w = g.NeighbourLevels(x, y, z, delta, neighbours);
+                    for (var k = 0; k < w; k++) sum += neighbours[k];
                     if (w == 0) continue;
                     m.S[a] += Math.Abs(a - sum / w);
                     m.N[a]++;

@@ -19,6 +19,35 @@ internal readonly struct RoiGrid(int[] levels, int nx, int ny, int nz, int z0, i
     public bool Contains(int x, int y, int z) =>
         (uint)x < (uint)Nx && (uint)y < (uint)Ny && z >= Z0 && z < Z1;
 
+    /// <summary>
+    /// The grey levels of the ROI voxels within Chebyshev distance <paramref name="delta"/> of (x, y, z), the voxel itself
+    /// excluded, written to <paramref name="into"/> (at least (2δ+1)³ − 1 long); returns how many. NGTDM and NGLDM share it.
+    /// </summary>
+    public int NeighbourLevels(int x, int y, int z, int delta, Span<int> into)
+    {
+        var n = 0;
+        for (var dz = -delta; dz <= delta; dz++)
+        {
+            var zz = z + dz;
+            if (zz < Z0 || zz >= Z1) continue;
+            for (var dy = -delta; dy <= delta; dy++)
+            {
+                var yy = y + dy;
+                if ((uint)yy >= (uint)Ny) continue;
+                for (var dx = -delta; dx <= delta; dx++)
+                {
+                    var xx = x + dx;
+                    if ((uint)xx >= (uint)Nx || (dx == 0 && dy == 0 && dz == 0)) continue;
+                    var b = Levels[Index(xx, yy, zz)];
+                    if (b != 0) into[n++] = b;
+                }
+            }
+        }
+        return n;
+    }
+
+    public static int NeighbourhoodSize(int delta) => (2 * delta + 1) * (2 * delta + 1) * (2 * delta + 1) - 1;
+
     /// <summary>Number of ROI voxels (grey level above 0) in the range.</summary>
     public int VoxelCount()
     {
