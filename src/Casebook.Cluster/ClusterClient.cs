@@ -110,8 +110,9 @@ public sealed class ClusterClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Scatter-gather search. Round one sums every shard's BM25 statistics; round two asks every shard for its lists
-    /// scored with the global statistics; the coordinator merges and fuses them like one node.
+    /// Scatter-gather search. Round one sums every shard's BM25 statistics and moves the query vector toward the global
+    /// best dense hits; round two asks every shard for its lists scored with the global statistics and the moved vector;
+    /// the coordinator merges and fuses them like one node.
     /// </summary>
     public async Task<SearchResult> SearchAsync(ShardSearchRequest request, CancellationToken ct = default)
     {
@@ -120,14 +121,14 @@ public sealed class ClusterClient : IAsyncDisposable
         // A bad filter is the caller's error: report it here (FilterSyntaxException, with position) before scattering.
         if (request.Filter != null) Casebook.Search.Filtering.FilterCompiler.Compile(request.Filter);
         var shards = Enumerable.Range(0, Config.Shards).ToList();
-        if (request.Text != null && request.Mode != SearchMode.Dense)
-        {
-            var json = JsonSerializer.Serialize(request);
-            var stats = (await Retry(() => Task.WhenAll(shards.Select(n => Shard(n).Statistics(json))), ct)).Select(s => JsonSerializer.Deserialize<ShardStats>(s)!).ToList();
-            request = request with { Global = new ShardStats(FtsStats.Sum(stats.Select(s => s.Studies)), FtsStats.Sum(stats.Select(s => s.Segments))) };
-        }
         if (request.Text != null && request.Mode != SearchMode.Bm25 && request.QueryVector == null)
             request = request with { QueryVector = Casebook.Embed.EmbedderCache.Text(null).Embed([request.Text])[0] }; // embedded once, not per shard
+        // Round one: BM25 statistics and each shard's best dense hits (global pseudo-relevance feedback).
+        var json = JsonSerializer.Serialize(request);
+        var stats = (await Retry(() => Task.WhenAll(shards.Select(n => Shard(n).Statistics(json))), ct)).Select(s => JsonSerializer.Deserialize<ShardStats>(s)!).ToList();
+        if (request.Text != null && request.Mode != SearchMode.Dense)
+            request = request with { Global = new ShardStats(FtsStats.Sum(stats.Select(s => s.Studies)), FtsStats.Sum(stats.Select(s => s.Segments))) };
+        request = ShardSearch.WithFeedback(request, stats);
         var body = JsonSerializer.Serialize(request);
         var lists = await Retry(() => Task.WhenAll(shards.Select(n => Shard(n).Lists(body))), ct);
         return ShardSearch.Merge(request, lists.Select(l => JsonSerializer.Deserialize<List<ShardList>>(l)!), clock);

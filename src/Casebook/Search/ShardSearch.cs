@@ -24,8 +24,12 @@ public sealed record FtsStats(long Rows, long Tokens, long[] DocFreq)
     }
 }
 
-/// <summary>A shard's statistics for every phrase of a query (main and expansion phrases together), in studies_fts and segments_fts.</summary>
-public sealed record ShardStats(FtsStats Studies, FtsStats Segments);
+/// <summary>A shard's statistics for every phrase of a query (main and expansion phrases together), in studies_fts and segments_fts,
+/// and its best dense hits for the query vector (the candidates of global pseudo-relevance feedback; null in BM25 mode).</summary>
+public sealed record ShardStats(FtsStats Studies, FtsStats Segments, List<ShardVector>? Nearest = null);
+
+/// <summary>One dense hit with its stored (unit) vector: the coordinator picks the global best of these for feedback.</summary>
+public sealed record ShardVector(string SegmentId, double Score, float[] Vector);
 
 /// <summary>A search sent to every shard. <see cref="Global"/> is null in the statistics round.</summary>
 public sealed record ShardSearchRequest
@@ -42,6 +46,10 @@ public sealed record ShardSearchRequest
     public double DenseWeight { get; init; } = 1.0;
     public int RrfK { get; init; } = 60;
     public int SegmentsPerStudy { get; init; } = 3;
+    /// <summary>Dense pseudo-relevance feedback (SearchQuery.Feedback). The coordinator applies it once over all shards
+    /// (<see cref="WithFeedback"/>) and sends round two the moved vector with 0 here, so no shard moves the query on its own.</summary>
+    public int FeedbackDocs { get; init; } = 3;
+    public double FeedbackWeight { get; init; } = 0.5;
     public ShardStats? Global { get; init; }
 }
 
@@ -78,7 +86,46 @@ public static class ShardSearch
         var (main, expansion) = Phrases(request.Text, request.Expand);
         var all = main.Concat(expansion).ToArray();
         using var c = db.Connect();
-        return new ShardStats(TableStats(c, "studies_fts", all), TableStats(c, "segments_fts", all));
+        var bm25 = request.Text != null && request.Mode != SearchMode.Dense;
+        var empty = new FtsStats(0, 0, new long[all.Length]);
+        return new ShardStats(bm25 ? TableStats(c, "studies_fts", all) : empty, bm25 ? TableStats(c, "segments_fts", all) : empty, Nearest(db, c, request));
+    }
+
+    /// <summary>This shard's best <see cref="ShardSearchRequest.FeedbackDocs"/> dense hits for the query vector, searched
+    /// exactly as one node's first feedback pass (same depth, filter and exactness) so the global best are one node's.</summary>
+    static List<ShardVector>? Nearest(CasebookDb db, SqliteConnection c, ShardSearchRequest request)
+    {
+        if (request.QueryVector == null || request.Mode == SearchMode.Bm25 || request.FeedbackDocs <= 0) return null;
+        var version = db.ResolveVersion(c, null);
+        var filter = request.Filter == null ? null : FilterCompiler.Compile(request.Filter);
+        var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact).Feedback(0);
+        var found = SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, request.QueryVector, q, version, version, filter, Math.Max(50, request.Limit * 4));
+        var (index, _) = db.VectorIndexes.Get(c, Index.SegmentVectorIndexes.TextKind);
+        if (index == null || found.Count == 0) return [];
+        var ids = SearchExecutor.SegmentInfo(c, found.Take(request.FeedbackDocs).Select(f => f.RowId).ToList());
+        var nearest = new List<ShardVector>();
+        foreach (var hit in found.Take(request.FeedbackDocs))
+        {
+            var v = new float[request.QueryVector.Length];
+            if (ids.TryGetValue(hit.RowId, out var info) && index.TryGetVector(hit.RowId, v)) nearest.Add(new ShardVector(info.SegmentId, hit.Score, v));
+        }
+        return nearest;
+    }
+
+    /// <summary>
+    /// Global Rocchio feedback, as SearchExecutor.Dense does on one node: the query moves toward the best
+    /// <see cref="ShardSearchRequest.FeedbackDocs"/> hits over all shards (added in rank order, then renormalised), and
+    /// round two searches with the moved vector and no further feedback.
+    /// </summary>
+    public static ShardSearchRequest WithFeedback(ShardSearchRequest request, IEnumerable<ShardStats> perShard)
+    {
+        if (request.QueryVector == null || request.FeedbackDocs <= 0) return request;
+        var best = perShard.SelectMany(s => s.Nearest ?? []).OrderByDescending(n => n.Score).ThenBy(n => n.SegmentId, StringComparer.Ordinal).Take(request.FeedbackDocs).ToList();
+        if (best.Count == 0) return request with { FeedbackDocs = 0 };
+        var moved = (float[])request.QueryVector.Clone();
+        foreach (var n in best) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(n.Vector, (float)(request.FeedbackWeight / request.FeedbackDocs), moved, moved);
+        System.Numerics.Tensors.TensorPrimitives.Divide(moved, System.Numerics.Tensors.TensorPrimitives.Norm(moved), moved);
+        return request with { QueryVector = moved, FeedbackDocs = 0 };
     }
 
     static FtsStats TableStats(SqliteConnection c, string table, string[] phrases)
@@ -147,7 +194,7 @@ public static class ShardSearch
         if ((request.Text != null || request.QueryVector != null) && request.Mode != SearchMode.Bm25)
         {
             var vector = request.QueryVector ?? db.TextEmbedder.Embed([request.Text!])[0];
-            var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact);
+            var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact).Feedback(request.FeedbackDocs, request.FeedbackWeight);
             lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, version, filter, depth), request.DenseWeight));
             names.Add("dense");
         }
