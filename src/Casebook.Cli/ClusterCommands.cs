@@ -128,11 +128,16 @@ public static class ClusterCommands
     public static int Search(Args a, string clusterFile)
     {
         var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
-        if (text == null) throw new UsageException("search --cluster needs TEXT (image queries are not distributed yet)");
+        var imagePath = a.Get("image");
+        if (text == null && imagePath == null) throw new UsageException("search needs TEXT, --image FILE, or both");
+        if (imagePath != null && !File.Exists(imagePath)) throw new UsageException($"--image: no such file '{imagePath}'");
         if (a.Get("as-of") != null) throw new UsageException("--as-of is not available with --cluster (each shard has its own versions)");
         var request = new ShardSearchRequest
         {
-            Text = text, Filter = a.Get("where"), Exact = a.Flag("exact"), Expand = !a.Flag("no-expansion"),
+            Text = text, Filter = a.Get("where"),
+            // The coordinator embeds the image once (as one node would), shards search their image slices with it.
+            ImageVector = imagePath == null ? null : ShardSearch.EmbedImageQuery(Casebook.Embed.EmbedderCache.Image(null), File.ReadAllBytes(imagePath)),
+            Exact = a.Flag("exact"), Expand = !a.Flag("no-expansion"),
             Limit = (int)(a.Long("limit") ?? 10),
             Mode = a.Get("mode") switch
             {

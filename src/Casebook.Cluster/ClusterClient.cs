@@ -117,7 +117,7 @@ public sealed class ClusterClient : IAsyncDisposable
     public async Task<SearchResult> SearchAsync(ShardSearchRequest request, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        if (request.Text == null && request.QueryVector == null) throw new ArgumentException("a cluster search needs text");
+        if (request.Text == null && request.QueryVector == null && request.ImageVector == null) throw new ArgumentException("a cluster search needs text, an image, or both");
         // A bad filter is the caller's error: report it here (FilterSyntaxException, with position) before scattering.
         if (request.Filter != null) Casebook.Search.Filtering.FilterCompiler.Compile(request.Filter);
         var shards = Enumerable.Range(0, Config.Shards).ToList();

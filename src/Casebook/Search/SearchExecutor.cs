@@ -61,10 +61,7 @@ internal static class SearchExecutor
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, q.ImageVector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
         else if (q.ImageBytes != null)
         {
-            // A DICOM query is rendered like an ingested slice (middle frame) and embedded from its pixels.
-            var vector = Casebook.Ingest.Dicom.DicomSliceRendering.LooksLikeDicom(q.ImageBytes) && db.ImageEmbedder is OnnxImageEmbedder onnx
-                ? onnx.EmbedPixels(Casebook.Ingest.Dicom.DicomSliceRendering.RenderQuery(q.ImageBytes))
-                : db.ImageEmbedder.Embed([q.ImageBytes])[0];
+            var vector = ShardSearch.EmbedImageQuery(db.ImageEmbedder, q.ImageBytes);
             lists.Add(new(Dense(db, c, SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, vector, q, version, current, filter, depth), q.ImageWeight) { IsImage = true });
         }
         if (q.Text != null && q.AssertionAwareValue) lists = AssertionRanking.DemoteDenials(c, q.Text, lists);

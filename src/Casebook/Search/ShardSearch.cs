@@ -36,6 +36,8 @@ public sealed record ShardSearchRequest
 {
     public string? Text { get; init; }
     public float[]? QueryVector { get; init; }
+    /// <summary>A query image's vector (ShardSearch.EmbedImageQuery), searched against image slices.</summary>
+    public float[]? ImageVector { get; init; }
     public string? Filter { get; init; }
     public int Limit { get; init; } = 10;
     public SearchMode Mode { get; init; } = SearchMode.Hybrid;
@@ -44,6 +46,9 @@ public sealed record ShardSearchRequest
     public double ExpansionWeight { get; init; } = 0.2;
     public double Bm25Weight { get; init; } = 1.0;
     public double DenseWeight { get; init; } = 1.0;
+    public double ImageWeight { get; init; } = 1.0;
+    /// <summary>Weight of the validated-findings list (ValidatedRanking); 0 leaves it out, as on one node.</summary>
+    public double ValidatedWeight { get; init; } = 0.5;
     public int RrfK { get; init; } = 60;
     public int SegmentsPerStudy { get; init; } = 3;
     /// <summary>Dense pseudo-relevance feedback (SearchQuery.Feedback). The coordinator applies it once over all shards
@@ -55,12 +60,18 @@ public sealed record ShardSearchRequest
 
 public sealed record ShardSegment(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate, double Score, string? Snippet);
 public sealed record ShardStudyScore(string StudyId, double Score);
-/// <summary>One ranked list from one shard: <see cref="Name"/> names it across shards (bm25, bm25-expansion, dense).</summary>
+/// <summary>One ranked list from one shard: <see cref="Name"/> names it across shards (bm25, bm25-expansion, dense, image, validated).</summary>
 public sealed record ShardList(string Name, double Weight, List<ShardSegment> Segments, List<ShardStudyScore>? Studies);
 
 public static class ShardSearch
 {
     const double K1 = 1.2, B = 0.75; // FTS5's bm25() constants
+
+    /// <summary>A query image's vector: a DICOM query is rendered like an ingested slice (middle frame) and embedded from its pixels.</summary>
+    public static float[] EmbedImageQuery(Casebook.Embed.IImageEmbedder embedder, byte[] image) =>
+        Casebook.Ingest.Dicom.DicomSliceRendering.LooksLikeDicom(image) && embedder is Casebook.Embed.OnnxImageEmbedder onnx
+            ? onnx.EmbedPixels(Casebook.Ingest.Dicom.DicomSliceRendering.RenderQuery(image))
+            : embedder.Embed([image])[0];
 
     /// <summary>The phrases a query searches for, main phrases first, as FTS5 phrase strings (what the match expression quotes).</summary>
     public static (string[] Main, string[] Expansion) Phrases(string? text, bool expand)
@@ -198,8 +209,20 @@ public static class ShardSearch
             lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, version, filter, depth), request.DenseWeight));
             names.Add("dense");
         }
+        if (request.ImageVector != null)
+        {
+            var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact);
+            lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, request.ImageVector, q, version, version, filter, depth), request.ImageWeight) { IsImage = true });
+            names.Add("image");
+        }
         // Assertion-aware demotion is a property of each segment, so a shard can apply it to its own lists.
         if (request.Text != null) lists = AssertionRanking.DemoteDenials(c, request.Text, lists);
+        // Validated findings are a property of each study: each shard ranks its own; the coordinator merges them uncut.
+        if (request.Text != null && request.ValidatedWeight > 0 && ValidatedRanking.List(c, request.Text, version, request.ValidatedWeight) is { } validated)
+        {
+            lists.Add(validated);
+            names.Add("validated");
+        }
         var info = SearchExecutor.SegmentInfo(c, lists.SelectMany(l => l.Segments.Select(s => s.RowId)).Distinct().ToList());
         var snippets = snippetMatch == null ? new Dictionary<long, string>() : Snippets(c, snippetMatch, info.Keys);
         return lists.Select((l, i) => new ShardList(names[i], l.Weight,
@@ -346,7 +369,10 @@ public static class ShardSearch
         foreach (var group in perShard.SelectMany(s => s).GroupBy(l => l.Name).OrderBy(g => Order(g.Key)))
         {
             var weight = group.First().Weight;
-            if (group.Any(l => l.Studies != null))
+            if (group.Key == "validated")
+                // One node keeps every study of this list (it has no segments and no cut).
+                merged.Add(new ShardList(group.Key, weight, [], group.SelectMany(l => l.Studies ?? []).OrderByDescending(s => s.Score).ThenBy(s => s.StudyId, StringComparer.Ordinal).ToList()));
+            else if (group.Any(l => l.Studies != null))
             {
                 var studies = group.SelectMany(l => l.Studies ?? []).OrderByDescending(s => s.Score).ThenBy(s => s.StudyId, StringComparer.Ordinal)
                     .Take(Math.Max(request.Limit * 2, 20)).ToList();
@@ -362,7 +388,8 @@ public static class ShardSearch
         return new SearchResult(Fuse(merged, request), clock.Elapsed.TotalMilliseconds);
     }
 
-    static int Order(string name) => name switch { "bm25" => 0, "bm25-expansion" => 1, "dense" => 2, _ => 3 };
+    // The single-node list order (SearchExecutor.Run), so fused sums add in the same order.
+    static int Order(string name) => name switch { "bm25" => 0, "bm25-expansion" => 1, "dense" => 2, "image" => 3, "validated" => 4, _ => 5 };
 
     static List<StudyHit> Fuse(List<ShardList> lists, ShardSearchRequest q)
     {

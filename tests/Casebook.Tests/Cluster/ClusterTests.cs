@@ -66,10 +66,29 @@ public static class ClusterCorpus
             File.WriteAllText(Path.Combine(dir, "reports", $"r{i}.txt"), $"FINDINGS:\n{findings} in the right lung.\n\nIMPRESSION:\n{impression}.\n");
             var id = $"CL-{i:0000}";
             ids.Add(id);
-            lines.Add($"{id},PAT-{i % 23},{(i % 3 == 0 ? "CT" : "CR")},2024-02-{1 + i % 28:00},reports/r{i}.txt,");
+            // Every fourth study has a picture (a bright disc or bar on a dark field), for image queries.
+            var image = i % 4 == 0 ? Picture(dir, i) : "";
+            lines.Add($"{id},PAT-{i % 23},{(i % 3 == 0 ? "CT" : "CR")},2024-02-{1 + i % 28:00},reports/r{i}.txt,{image}");
         }
         File.WriteAllLines(Path.Combine(dir, "studies.csv"), lines);
         return ids;
+    }
+
+    public static string Picture(string dir, int i)
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "images"));
+        using var bitmap = new SkiaSharp.SKBitmap(128, 128);
+        using (var canvas = new SkiaSharp.SKCanvas(bitmap))
+        {
+            canvas.Clear(new SkiaSharp.SKColor(10, 10, 10));
+            using var paint = new SkiaSharp.SKPaint { Color = new SkiaSharp.SKColor((byte)(120 + i * 13 % 130), (byte)(120 + i * 7 % 130), 200), IsAntialias = true };
+            if (i % 8 == 0) canvas.DrawCircle(64, 64, 20 + i % 30, paint);
+            else canvas.DrawRect(10 + i % 40, 20, 30, 90, paint);
+        }
+        var name = $"images/p{i}.png";
+        using var file = File.Create(Path.Combine(dir, name));
+        bitmap.Encode(file, SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return name;
     }
 }
 
@@ -132,6 +151,27 @@ public sealed class ClusterTests(LocalClusterFixture f)
                 Assert.True(one.Count > 0, $"{q} ({mode}): no results on one node");
                 SameUpToFloatRounding(one, Results(SearchResultJson.Serialize(cluster)), $"{q} ({mode}, exact {exact}, {filter})");
             }
+    }
+
+    [Fact]
+    public async Task Image_queries_through_the_cluster_equal_one_node()
+    {
+        // The coordinator embeds the picture once; every shard searches its image slices with that vector.
+        var picture = File.ReadAllBytes(Path.Combine(f.Corpus, "images/p8.png"));
+        await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
+        using var db = CasebookDb.Open(f.SingleDb, new CasebookOptions { KeyFile = f.Dir.KeyFile });
+        var vector = ShardSearch.EmbedImageQuery(db.ImageEmbedder, picture);
+        foreach (var (text, exact) in new (string?, bool)[] { (null, true), (null, false), ("pleural effusion", true) })
+        {
+            var one = Results(SearchResultJson.Serialize(db.Search(text, picture).Exact(exact).Execute()));
+            Assert.Contains(one, r => r!["matches"]!.AsArray().Any(m => (string)m!["kind"]! == "image_slice"));
+            var cluster = await client.SearchAsync(new ShardSearchRequest { Text = text, ImageVector = vector, Exact = exact });
+            SameUpToFloatRounding(one, Results(SearchResultJson.Serialize(cluster)), $"image query, text '{text}', exact {exact}");
+        }
+        // The CLI takes --image with --cluster as with --db.
+        var path = Path.Combine(f.Corpus, "images/p8.png");
+        SameUpToFloatRounding(Results(f.Cli("search", "--image", path, "--json", "--db", f.SingleDb)),
+            Results(f.Cli("search", "--image", path, "--json", "--cluster", f.ClusterFile)), "CLI image query");
     }
 
     [Fact]
