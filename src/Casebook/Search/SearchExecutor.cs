@@ -206,51 +206,18 @@ internal static class SearchExecutor
         return set;
     }
 
-    /// <summary>
-    /// Weighted RRF at study level: each list ranks studies by their best segment; a study's score is
-    /// Σ weight / (k + rank). A single list keeps its native score (BM25 or cosine). Ties go to study_id.
-    /// </summary>
+    /// <summary>RankFusion over segments keyed by row id (weighted RRF at study level; ties to study_id).</summary>
     static List<StudyHit> Fuse(SqliteConnection c, List<RankedList> lists, SearchQuery q)
     {
-        var rows = lists.SelectMany(l => l.Segments.Select(x => x.RowId)).Distinct().ToList();
-        var info = SegmentInfo(c, rows);
-        var studyScore = new Dictionary<string, double>();
-        var segScore = new Dictionary<long, double>();
-        var single = lists.Count(l => l.Segments.Count > 0 || l.Studies is { Count: > 0 }) <= 1;
-        foreach (var list in lists)
+        var info = SegmentInfo(c, lists.SelectMany(l => l.Segments.Select(x => x.RowId)).Distinct().ToList());
+        var inputs = lists.Select(l => new RankFusion.Input<long>(
+            l.Segments.Select(x => new RankFusion.Item<long>(x.RowId, info.TryGetValue(x.RowId, out var g) ? g.StudyId : null, x.Score)).ToList(), l.Weight, l.Studies)).ToList();
+        return RankFusion.Fuse(inputs, q.RrfK, q.LimitValue, q.SegmentsPerStudy, row => info[row].SegmentId).Select(f =>
         {
-            var studyRank = 0;
-            var seenStudies = new HashSet<string>();
-            for (var i = 0; i < list.Segments.Count; i++)
-            {
-                var hit = list.Segments[i];
-                if (!info.TryGetValue(hit.RowId, out var seg)) continue;
-                segScore[hit.RowId] = segScore.GetValueOrDefault(hit.RowId) + (single ? hit.Score : list.Weight / (q.RrfK + i + 1));
-                if (list.Studies != null || !seenStudies.Add(seg.StudyId)) continue;
-                studyRank++;
-                studyScore[seg.StudyId] = studyScore.GetValueOrDefault(seg.StudyId) + (single ? hit.Score : list.Weight / (q.RrfK + studyRank));
-            }
-            if (list.Studies == null) continue;
-            for (var i = 0; i < list.Studies.Count; i++)
-            {
-                var (studyId, score) = list.Studies[i];
-                studyScore[studyId] = studyScore.GetValueOrDefault(studyId) + (single ? score : list.Weight / (q.RrfK + i + 1));
-            }
-        }
-        var byStudy = segScore.Select(kv => (RowId: kv.Key, Score: kv.Value, Seg: info[kv.Key])).GroupBy(x => x.Seg.StudyId).ToDictionary(g => g.Key, g => g.ToList());
-        // A study is answered with its segments; one ranked only as a document without a matching segment (a phrase
-        // spanning two paragraphs) has nothing to show and is skipped.
-        foreach (var id in studyScore.Keys.Where(id => !byStudy.ContainsKey(id)).ToList()) studyScore.Remove(id);
-        var top = studyScore.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(q.LimitValue).ToList();
-        var hits = new List<StudyHit>();
-        foreach (var (studyId, score) in top)
-        {
-            var segs = byStudy[studyId].OrderByDescending(x => x.Score).ThenBy(x => x.Seg.SegmentId, StringComparer.Ordinal).Take(q.SegmentsPerStudy).ToList();
-            var first = segs[0].Seg;
-            hits.Add(new StudyHit(studyId, first.PatientPseudoId, Math.Round(score, 6), first.Modality, first.ExamDate,
-                segs.Select(x => new SegmentHit(x.Seg.SegmentId, x.Seg.Kind, x.Seg.Text, Math.Round(x.Score, 6), null) { RowId = x.RowId }).ToList()));
-        }
-        return hits;
+            var first = info[f.Segments[0].Key];
+            return new StudyHit(f.StudyId, first.PatientPseudoId, Math.Round(f.Score, 6), first.Modality, first.ExamDate,
+                f.Segments.Select(x => { var g = info[x.Key]; return new SegmentHit(g.SegmentId, g.Kind, g.Text, Math.Round(x.Score, 6), null) { RowId = x.Key }; }).ToList());
+        }).ToList();
     }
 
     internal sealed record SegmentRow(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate);

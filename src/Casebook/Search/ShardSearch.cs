@@ -9,7 +9,7 @@ namespace Casebook.Search;
 // Scatter-gather search over shards (src/Casebook.Cluster, docs/cluster.md). A shard is an ordinary Casebook
 // directory holding some patients; the coordinator asks every shard for its BM25 statistics, sums them into
 // global statistics, asks every shard for its ranked lists scored with those global statistics, and fuses the
-// merged lists exactly like SearchExecutor.Fuse. Keep the two fusions in step.
+// merged lists with the single node's RankFusion.
 
 /// <summary>BM25 statistics of one FTS5 table for a list of phrases: rows, tokens and per-phrase document frequency.
 /// They add up over shards (a study lives in exactly one shard), which is what makes the sum the single-node value.</summary>
@@ -358,8 +358,7 @@ public static class ShardSearch
 
     /// <summary>
     /// The coordinator's merge: each named list is merged over shards (studies and segments by score, ties by id, cut
-    /// where single node cuts) and the merged lists are fused like <c>SearchExecutor.Fuse</c> (weighted RRF at study
-    /// level; a single list keeps its native score; ties go to study_id).
+    /// where single node cuts) and the merged lists are fused by <see cref="RankFusion"/>, as on one node.
     /// </summary>
     public static SearchResult Merge(ShardSearchRequest request, IEnumerable<List<ShardList>> perShard, Stopwatch? clock = null)
     {
@@ -394,36 +393,13 @@ public static class ShardSearch
     static List<StudyHit> Fuse(List<ShardList> lists, ShardSearchRequest q)
     {
         var info = lists.SelectMany(l => l.Segments).GroupBy(s => s.SegmentId).ToDictionary(g => g.Key, g => g.First());
-        var studyScore = new Dictionary<string, double>();
-        var segScore = new Dictionary<string, double>();
-        var single = lists.Count(l => l.Segments.Count > 0 || l.Studies is { Count: > 0 }) <= 1;
-        foreach (var list in lists)
+        var inputs = lists.Select(l => new RankFusion.Input<string>(
+            l.Segments.Select(s => new RankFusion.Item<string>(s.SegmentId, s.StudyId, s.Score)).ToList(), l.Weight, l.Studies?.Select(s => (s.StudyId, s.Score)).ToList())).ToList();
+        return RankFusion.Fuse(inputs, q.RrfK, q.Limit, q.SegmentsPerStudy, id => id).Select(f =>
         {
-            var studyRank = 0;
-            var seen = new HashSet<string>();
-            for (var i = 0; i < list.Segments.Count; i++)
-            {
-                var hit = list.Segments[i];
-                segScore[hit.SegmentId] = segScore.GetValueOrDefault(hit.SegmentId) + (single ? hit.Score : list.Weight / (q.RrfK + i + 1));
-                if (list.Studies != null || !seen.Add(hit.StudyId)) continue;
-                studyRank++;
-                studyScore[hit.StudyId] = studyScore.GetValueOrDefault(hit.StudyId) + (single ? hit.Score : list.Weight / (q.RrfK + studyRank));
-            }
-            if (list.Studies == null) continue;
-            for (var i = 0; i < list.Studies.Count; i++)
-            {
-                var s = list.Studies[i];
-                studyScore[s.StudyId] = studyScore.GetValueOrDefault(s.StudyId) + (single ? s.Score : list.Weight / (q.RrfK + i + 1));
-            }
-        }
-        var byStudy = segScore.Select(kv => (Score: kv.Value, Seg: info[kv.Key])).GroupBy(x => x.Seg.StudyId).ToDictionary(g => g.Key, g => g.ToList());
-        return studyScore.Where(kv => byStudy.ContainsKey(kv.Key)).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(q.Limit)
-            .Select(kv =>
-            {
-                var segs = byStudy[kv.Key].OrderByDescending(x => x.Score).ThenBy(x => x.Seg.SegmentId, StringComparer.Ordinal).Take(q.SegmentsPerStudy).ToList();
-                var first = segs[0].Seg;
-                return new StudyHit(kv.Key, first.PatientPseudoId, Math.Round(kv.Value, 6), first.Modality, first.ExamDate,
-                    segs.Select(x => new SegmentHit(x.Seg.SegmentId, x.Seg.Kind, x.Seg.Text, Math.Round(x.Score, 6), x.Seg.Snippet)).ToList());
-            }).ToList();
+            var first = info[f.Segments[0].Key];
+            return new StudyHit(f.StudyId, first.PatientPseudoId, Math.Round(f.Score, 6), first.Modality, first.ExamDate,
+                f.Segments.Select(x => { var g = info[x.Key]; return new SegmentHit(g.SegmentId, g.Kind, g.Text, Math.Round(x.Score, 6), g.Snippet); }).ToList());
+        }).ToList();
     }
 }
