@@ -180,9 +180,13 @@ public static class ClusterTls
             {
                 using var node = NodeCertificate(config.Tls);
                 await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = uri.Host, ClientCertificates = [node] }, ct);
+                // Under TLS 1.3 the server judges the client's certificate after the handshake: one PING shows its verdict.
+                ssl.ReadTimeout = 5000;
+                await ssl.WriteAsync("CONNECT {\"verbose\":false}\r\nPING\r\n"u8.ToArray(), ct);
+                if (ReadLine(ssl).Length == 0) throw new IOException("connection closed");
             }
             catch (AuthenticationException e) { throw new ClusterTlsException(why ?? $"TLS handshake with NATS at {url} failed: {e.Message}", e); }
-            catch (IOException e) { throw new ClusterTlsException($"NATS at {url} closed the TLS handshake (does it trust the CA that signed tls.cert {config.Tls.Cert}?): {e.Message}", e); }
+            catch (IOException e) { throw new ClusterTlsException($"NATS at {url} refused this node's certificate tls.cert ({config.Tls.Cert}): it is not signed by the CA the server trusts: {e.Message}", e); }
             return;
         }
     }
