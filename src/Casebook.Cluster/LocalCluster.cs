@@ -122,9 +122,10 @@ public static class LocalCluster
 
     public sealed record NodeHealth(string Role, string Name, int Pid, int Port, bool Healthy);
 
-    /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port).</summary>
+    /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port). A node with
+    /// pid 0 runs on another machine (written by hand in a multi-machine cluster.json): its port alone says.</summary>
     public static List<NodeHealth> Status(ClusterConfig config) =>
-        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, Alive(n.Pid) && Accepts(n.Address, n.Role == "silo" ? n.Port2 : n.Port))).ToList();
+        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, (n.Pid == 0 || Alive(n.Pid)) && Accepts(n.Address, n.Role == "silo" ? n.Port2 : n.Port))).ToList();
 
     public static bool Alive(int pid)
     {
