@@ -162,3 +162,39 @@ public sealed class ClusterTlsTests(TlsClusterFixture f) : IClassFixture<TlsClus
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException) { return false; }
     }
 }
+
+/// <summary>The certificate material and the `cluster up` TLS options, without a cluster.</summary>
+public sealed class ClusterTlsFileTests
+{
+    [Fact]
+    public void Made_certificates_chain_to_their_own_CA_only_and_name_the_host()
+    {
+        using var dir = new TempDirectory();
+        var a = ClusterTls.MakeLocal(dir["a"], ["10.0.0.11", "casebook-a"]);
+        var b = ClusterTls.MakeLocal(dir["b"], []);
+        ClusterTls.Check(a);
+        using var caA = ClusterTls.Ca(a);
+        using var caB = ClusterTls.Ca(b);
+        using var nodeA = ClusterTls.NodeCertificate(a);
+        Assert.True(nodeA.HasPrivateKey);
+        Assert.True(ClusterTls.Trusted(nodeA, caA, out _));
+        Assert.False(ClusterTls.Trusted(nodeA, caB, out var why));
+        Assert.NotEmpty(why);
+        Assert.True(nodeA.MatchesHostname("10.0.0.11") && nodeA.MatchesHostname("casebook-a") && nodeA.MatchesHostname("127.0.0.1"));
+        Assert.False(nodeA.MatchesHostname("10.0.0.12"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(a.Key));
+    }
+
+    [Fact]
+    public void Cluster_up_takes_the_three_tls_files_together_or_not_at_all()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, stderr) = CliProcess.Run(dir.Path, dir.KeyFile, TimeSpan.FromMinutes(2), "cluster", "up", "--tls-ca", dir["ca.crt"], "--data", dir["c"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--tls-ca, --tls-cert and --tls-key go together", stderr);
+        var files = ClusterTls.MakeLocal(dir["tls"], []);
+        (code, _, stderr) = CliProcess.Run(dir.Path, dir.KeyFile, TimeSpan.FromMinutes(2), "cluster", "up", "--tls-ca", files.Ca, "--tls-cert", files.Cert, "--tls-key", dir["missing.key"], "--data", dir["c"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--tls-key: file not found", stderr);
+    }
+}
