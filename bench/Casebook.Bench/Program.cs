@@ -39,7 +39,8 @@ foreach (var suite in suites)
         "feeds" => FeedBenchmarks.Run(shared, work),
         "cluster" => ClusterBenchmarks.Run(work),
         "cluster-recovery" => ClusterRecoveryBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-recovery, all)"),
+        "cluster-tls" => ClusterTlsBenchmarks.Run(work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-recovery, cluster-tls, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");
