@@ -38,7 +38,9 @@ foreach (var suite in suites)
         "texture" => TextureBenchmarks.Run(shared),
         "feeds" => FeedBenchmarks.Run(shared, work),
         "cluster" => ClusterBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, all)"),
+        "cluster-recovery" => ClusterRecoveryBenchmarks.Run(work),
+        "cluster-tls" => ClusterTlsBenchmarks.Run(work),
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-recovery, cluster-tls, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

@@ -13,7 +13,7 @@ namespace Casebook.Cli;
 /// </summary>
 public static class ClusterCommands
 {
-    static readonly HashSet<string> Flags = ["json", "exact", "no-expansion"];
+    static readonly HashSet<string> Flags = ["json", "exact", "no-expansion", "tls"];
 
     public static int Run(string[] rest)
     {
@@ -45,9 +45,10 @@ public static class ClusterCommands
         var data = a.Get("data") ?? "casebook-cluster";
         var keyFile = a.Get("key-file") ?? (Environment.GetEnvironmentVariable("CASEBOOK_KEY_FILE") is { Length: > 0 } k ? k : null); // one key set for every node
         var json = a.Flag("json");
+        var (host, tls, tlsFiles) = ClusterTlsCommands.UpOptions(a); // --host, --tls [--tls-ca F --tls-cert F --tls-key F]
         a.EnsureAllUsed();
         if (shards < 1) throw new UsageException("--shards must be at least 1");
-        var config = LocalCluster.UpAsync(data, silos, nats, shards, keyFile, SelfCommand(), TimeSpan.FromSeconds(120)).GetAwaiter().GetResult();
+        var config = LocalCluster.UpAsync(data, silos, nats, shards, keyFile, SelfCommand(), TimeSpan.FromSeconds(120), host, tls, tlsFiles).GetAwaiter().GetResult();
         var file = Path.Combine(config.Data, "cluster.json");
         if (json) Console.Out.WriteLine(new JsonObject { ["cluster"] = file, ["silos"] = silos, ["nats"] = nats, ["shards"] = shards }.ToJsonString());
         else Console.Out.WriteLine($"cluster up: {silos} silos, {nats} NATS nodes, {shards} shards; {file}");

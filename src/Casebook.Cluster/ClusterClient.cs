@@ -37,7 +37,8 @@ public sealed class ClusterClient : IAsyncDisposable
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
         builder.UseOrleansClient(client =>
         {
-            client.UseRedisClustering(config.Redis);
+            client.UseRedisClustering(o => ClusterTls.Redis(o, config));
+            if (config.Tls is { } tls) client.UseTls(o => ClusterTls.Orleans(o, tls));
             client.Configure<ClusterOptions>(Membership.Configure);
             // A call stranded on a killed silo fails after this and is retried on the shard's new activation; a long
             // CatchUp that times out is simply re-issued (the grain goes on applying meanwhile).

@@ -15,6 +15,8 @@ public sealed class ClusterConfig
     [JsonPropertyName("snapshot_every")] public int SnapshotEvery { get; set; } = 256;
     [JsonPropertyName("redis")] public string Redis { get; set; } = "";
     [JsonPropertyName("nats")] public List<string> Nats { get; set; } = new();
+    /// <summary>TLS between clients, NATS, Redis and silos (ClusterTls); absent: plaintext, fine on loopback only.</summary>
+    [JsonPropertyName("tls")] public ClusterTlsFiles? Tls { get; set; }
     [JsonPropertyName("nodes")] public List<ClusterNode> Nodes { get; set; } = new();
 
     /// <summary>The stream keeps one copy per NATS node (JetStream allows at most 5).</summary>
@@ -43,6 +45,9 @@ public sealed class ClusterNode
     [JsonPropertyName("name")] public string Name { get; set; } = "";
     [JsonPropertyName("pid")] public int Pid { get; set; }
     [JsonPropertyName("port")] public int Port { get; set; }
+    /// <summary>The address this node listens on and others reach it at (another machine's IP or name); absent: 127.0.0.1.</summary>
+    [JsonPropertyName("host")] public string? Host { get; set; }
+    [JsonIgnore] public string Address => string.IsNullOrEmpty(Host) ? "127.0.0.1" : Host;
     /// <summary>Silo: its gateway port; NATS: its cluster (route) port.</summary>
     [JsonPropertyName("port2")] public int Port2 { get; set; }
     [JsonPropertyName("dir")] public string Dir { get; set; } = "";

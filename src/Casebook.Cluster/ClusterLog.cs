@@ -25,6 +25,7 @@ public sealed class ClusterLog : IAsyncDisposable
     readonly NatsJSContext _js;
     readonly INatsObjContext _obj;
     readonly int _replicas;
+    readonly ClusterConfig _config;
     INatsObjStore? _blobs, _snapshots;
 
     /// <summary>Study records travel as JSON; read-only views (text_embeddings, image_embeddings) are left out.</summary>
@@ -38,7 +39,8 @@ public sealed class ClusterLog : IAsyncDisposable
 
     public ClusterLog(ClusterConfig config)
     {
-        _nats = new NatsConnection(new NatsOpts { Url = string.Join(",", config.Nats), Name = "casebook", RequestTimeout = TimeSpan.FromSeconds(20), ConnectTimeout = TimeSpan.FromSeconds(10) });
+        _nats = new NatsConnection(ClusterTls.Nats(new NatsOpts { Url = string.Join(",", config.Nats), Name = "casebook", RequestTimeout = TimeSpan.FromSeconds(20), ConnectTimeout = TimeSpan.FromSeconds(10) }, config));
+        _config = config;
         _js = new NatsJSContext(_nats);
         _obj = _js.CreateObjectStoreContext();
         _replicas = config.Replicas;
@@ -48,6 +50,7 @@ public sealed class ClusterLog : IAsyncDisposable
     public async Task EnsureAsync(TimeSpan timeout, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow + timeout;
+        await ClusterTls.PreflightAsync(_config, ct); // a TLS mismatch fails now, with its reason
         while (true)
         {
             try

@@ -20,7 +20,10 @@ public static class LocalCluster
     }
 
     /// <param name="siloCommand">How to start a silo: program and the arguments before `cluster silo …` (the CLI itself).</param>
-    public static async Task<ClusterConfig> UpAsync(string data, int silos, int nats, int shards, string? keyFile, (string Program, string[] Args) siloCommand, TimeSpan timeout)
+    /// <param name="host">The address every node listens on (127.0.0.1; any local address, e.g. 127.0.0.2).</param>
+    /// <param name="tls">TLS everywhere (docs/cluster.md): with <paramref name="tlsFiles"/> those, else a private CA and node certificate made under DIR/tls.</param>
+    public static async Task<ClusterConfig> UpAsync(string data, int silos, int nats, int shards, string? keyFile, (string Program, string[] Args) siloCommand, TimeSpan timeout,
+        string host = "127.0.0.1", bool tls = false, ClusterTlsFiles? tlsFiles = null)
     {
         if (silos < 1 || nats < 1) throw new ArgumentException("--silos and --nats must be at least 1");
         var natsServer = Require("nats-server");
@@ -31,37 +34,41 @@ public static class LocalCluster
         if (File.Exists(file) && ClusterConfig.Load(file).Nodes.Any(n => Alive(n.Pid)))
             throw new InvalidOperationException($"{file}: a cluster is already running there (casebook cluster down --cluster {file})");
         var config = new ClusterConfig { Data = data, Shards = shards, KeyFile = keyFile == null ? null : Path.GetFullPath(keyFile) };
+        if (tlsFiles != null) ClusterTls.Check(config.Tls = new ClusterTlsFiles { Ca = Path.GetFullPath(tlsFiles.Ca), Cert = Path.GetFullPath(tlsFiles.Cert), Key = Path.GetFullPath(tlsFiles.Key) });
+        else if (tls) config.Tls = ClusterTls.MakeLocal(Path.Combine(data, "tls"), [host]);
         try
         {
             // NATS: every node routes to every other; JetStream stores under DIR/nats/<name>.
-            var natsNodes = Enumerable.Range(1, nats).Select(i => new ClusterNode { Role = "nats", Name = $"nats-{i}", Port = FreePort(), Port2 = FreePort(), Dir = Path.Combine(data, "nats", $"nats-{i}") }).ToList();
+            var natsNodes = Enumerable.Range(1, nats).Select(i => new ClusterNode { Role = "nats", Name = $"nats-{i}", Host = host, Port = FreePort(), Port2 = FreePort(), Dir = Path.Combine(data, "nats", $"nats-{i}") }).ToList();
             foreach (var n in natsNodes)
             {
                 Directory.CreateDirectory(n.Dir);
                 var conf = new StringBuilder();
-                conf.AppendLine($"server_name: {n.Name}\nlisten: 127.0.0.1:{n.Port}\nmax_payload: 8MB");
+                conf.AppendLine($"server_name: {n.Name}\nlisten: {host}:{n.Port}\nmax_payload: 8MB");
+                if (config.Tls != null) conf.AppendLine(ClusterTls.NatsBlock(config.Tls)); // clients: mutual TLS
                 conf.AppendLine($"jetstream {{ store_dir: \"{n.Dir}/js\", max_memory_store: 64MB, max_file_store: 8GB }}");
                 if (nats > 1)
-                    conf.AppendLine($"cluster {{ name: casebook, listen: 127.0.0.1:{n.Port2}, routes: [{string.Join(", ", natsNodes.Where(o => o != n).Select(o => $"nats-route://127.0.0.1:{o.Port2}"))}] }}");
+                    conf.AppendLine($"cluster {{ name: casebook, listen: {host}:{n.Port2}, {(config.Tls != null ? ClusterTls.NatsBlock(config.Tls) + ", " : "")}routes: [{string.Join(", ", natsNodes.Where(o => o != n).Select(o => $"nats-route://{host}:{o.Port2}"))}] }}");
                 File.WriteAllText(Path.Combine(n.Dir, "nats.conf"), conf.ToString());
                 n.Log = Path.Combine(n.Dir, "nats.log");
                 n.Pid = Spawn(natsServer, ["-c", Path.Combine(n.Dir, "nats.conf")], n.Log);
                 config.Nodes.Add(n);
             }
-            config.Nats = natsNodes.Select(n => $"nats://127.0.0.1:{n.Port}").ToList();
-            var redis = new ClusterNode { Role = "redis", Name = "redis", Port = FreePort(), Dir = Path.Combine(data, "redis") };
+            config.Nats = natsNodes.Select(n => $"nats://{host}:{n.Port}").ToList();
+            var redis = new ClusterNode { Role = "redis", Name = "redis", Host = host, Port = FreePort(), Dir = Path.Combine(data, "redis") };
             Directory.CreateDirectory(redis.Dir);
             redis.Log = Path.Combine(redis.Dir, "redis.log");
-            redis.Pid = Spawn(redisServer, ["--port", redis.Port.ToString(), "--bind", "127.0.0.1", "--dir", redis.Dir, "--save", "", "--appendonly", "no"], redis.Log);
+            string[] listen = config.Tls != null ? ClusterTls.RedisArgs(config.Tls, redis.Port) : ["--port", redis.Port.ToString()];
+            redis.Pid = Spawn(redisServer, [.. listen, "--bind", host, "--dir", redis.Dir, "--save", "", "--appendonly", "no"], redis.Log);
             config.Nodes.Add(redis);
-            config.Redis = $"127.0.0.1:{redis.Port}";
+            config.Redis = $"{host}:{redis.Port}";
             config.Save(file);
-            await WaitPort(redis.Port, timeout);
-            foreach (var n in natsNodes) await WaitPort(n.Port, timeout);
+            await WaitPort(host, redis.Port, timeout);
+            foreach (var n in natsNodes) await WaitPort(host, n.Port, timeout);
             await using (var log = new ClusterLog(config)) await log.EnsureAsync(timeout);
-            for (var i = 1; i <= silos; i++) StartSilo(config, file, $"silo-{i}", siloCommand);
+            for (var i = 1; i <= silos; i++) StartSilo(config, file, $"silo-{i}", siloCommand, host);
             config.Save(file);
-            foreach (var s in config.Nodes.Where(n => n.Role == "silo")) await WaitPort(s.Port2, timeout);
+            foreach (var s in config.Nodes.Where(n => n.Role == "silo")) await WaitPort(s.Address, s.Port2, timeout);
             // "Up" means the cluster answers: every shard activated (restored, replayed) and reporting.
             await using (var client = await ClusterClient.ConnectAsync(config))
             {
@@ -78,9 +85,9 @@ public static class LocalCluster
     }
 
     /// <summary>Starts one more silo process (also how a killed silo is replaced).</summary>
-    public static ClusterNode StartSilo(ClusterConfig config, string file, string name, (string Program, string[] Args) siloCommand)
+    public static ClusterNode StartSilo(ClusterConfig config, string file, string name, (string Program, string[] Args) siloCommand, string? host = null)
     {
-        var node = config.Nodes.FirstOrDefault(n => n.Name == name) ?? new ClusterNode { Role = "silo", Name = name, Dir = Path.Combine(config.Data, "silos", name) };
+        var node = config.Nodes.FirstOrDefault(n => n.Name == name) ?? new ClusterNode { Role = "silo", Name = name, Host = host, Dir = Path.Combine(config.Data, "silos", name) };
         if (!config.Nodes.Contains(node)) config.Nodes.Add(node);
         node.Port = FreePort();
         node.Port2 = FreePort();
@@ -115,9 +122,10 @@ public static class LocalCluster
 
     public sealed record NodeHealth(string Role, string Name, int Pid, int Port, bool Healthy);
 
-    /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port).</summary>
+    /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port). A node with
+    /// pid 0 runs on another machine (written by hand in a multi-machine cluster.json): its port alone says.</summary>
     public static List<NodeHealth> Status(ClusterConfig config) =>
-        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, Alive(n.Pid) && Accepts(n.Role == "silo" ? n.Port2 : n.Port))).ToList();
+        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, (n.Pid == 0 || Alive(n.Pid)) && Accepts(n.Address, n.Role == "silo" ? n.Port2 : n.Port))).ToList();
 
     public static bool Alive(int pid)
     {
@@ -128,18 +136,18 @@ public static class LocalCluster
         try { var s = File.ReadAllText(stat); return s[(s.LastIndexOf(')') + 2)] != 'Z'; } catch (IOException) { return false; }
     }
 
-    static bool Accepts(int port)
+    static bool Accepts(string host, int port)
     {
-        try { using var c = new TcpClient(); return c.ConnectAsync(IPAddress.Loopback, port).Wait(1000) && c.Connected; }
+        try { using var c = new TcpClient(); return c.ConnectAsync(host, port).Wait(1000) && c.Connected; }
         catch (Exception) { return false; }
     }
 
-    static async Task WaitPort(int port, TimeSpan timeout)
+    static async Task WaitPort(string host, int port, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!Accepts(port))
+        while (!Accepts(host, port))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"nothing listens on 127.0.0.1:{port} after {timeout.TotalSeconds:0} s");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"nothing listens on {host}:{port} after {timeout.TotalSeconds:0} s");
             await Task.Delay(200);
         }
     }

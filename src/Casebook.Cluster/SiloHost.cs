@@ -39,13 +39,21 @@ public static class SiloHost
         builder.Services.AddSingleton(new ShardHostOptions { DataDirectory = Path.Combine(node.Dir, "shards"), Config = config, SiloName = node.Name });
         builder.UseOrleans(silo =>
         {
-            silo.UseRedisClustering(config.Redis);
+            silo.UseRedisClustering(o => ClusterTls.Redis(o, config));
             silo.Configure<ClusterOptions>(Membership.Configure);
             silo.Configure<ClusterMembershipOptions>(Membership.Configure);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(60));
-            silo.ConfigureEndpoints(IPAddress.Loopback, node.Port, node.Port2);
+            // The node's host (cluster.json) is where it listens and what it advertises to the others (127.0.0.1 by default).
+            silo.ConfigureEndpoints(AddressOf(node), node.Port, node.Port2);
+            if (config.Tls is { } tls) silo.UseTls(o => ClusterTls.Orleans(o, tls));
         });
         using var host = builder.Build();
         await host.RunAsync(ct);
     }
+
+    /// <summary>A node's host as an IPv4 address (a name is resolved once, at start).</summary>
+    public static IPAddress AddressOf(ClusterNode node) =>
+        IPAddress.TryParse(node.Address, out var ip) ? ip
+        : Dns.GetHostAddresses(node.Address).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+          ?? throw new InvalidOperationException($"cluster.json: silo {node.Name}: host '{node.Address}' has no IPv4 address");
 }
