@@ -58,6 +58,10 @@ public sealed class ClusterClient : IAsyncDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"fewer than {silos} silos joined the cluster in {timeout.TotalSeconds:0} s");
             await Task.Delay(250);
         }
+        // The answer above is one silo's view. Placement runs on whichever silo receives an activation, with its own
+        // view, which it refreshes from the membership table every TableRefreshTimeout: wait two refreshes so every
+        // silo sees all N (without this, a bench run once placed all 64 shards on the first of 2 silos).
+        await Task.Delay(TimeSpan.FromSeconds(5));
     }
 
     IShardGrain Shard(int n) => Orleans.GetGrain<IShardGrain>(n);
