@@ -55,7 +55,7 @@ public static partial class Commands
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
-          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest/search take --cluster F (docs/cluster.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge and serve take --cluster F (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -205,6 +205,7 @@ public static partial class Commands
 
     static int Versions(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Versions(a, cluster);
         using var db = OpenDb(a);
         var json = a.Flag("json");
         a.EnsureAllUsed();
@@ -248,6 +249,7 @@ public static partial class Commands
 
     static int Purge(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Purge(a, cluster);
         using var db = OpenDb(a);
         var patient = a.Get("patient");
         var pseudo = a.Get("pseudo-id");
