@@ -50,7 +50,7 @@ public static partial class Commands
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
-          serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
+          serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)
                 [--dimse-port P --ae-title T] [--mllp-port Q]   DICOM C-STORE SCP and HL7 v2 MLLP feeds (docs/feeds.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log

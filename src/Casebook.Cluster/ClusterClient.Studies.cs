@@ -132,4 +132,12 @@ public sealed partial class ClusterClient
 
     /// <summary>Writes a shard's snapshot to the object store now.</summary>
     public Task<long> SnapshotShardAsync(int shard) => Shard(shard).Snapshot();
+
+    /// <summary>Every row a study ever had in its shard (the server's history JSON items), or null.</summary>
+    public async Task<JsonArray?> StudyRowsAsync(string studyId, CancellationToken ct = default) =>
+        await StudyQueryAsync(studyId, new JsonObject { ["op"] = "rows" }, ct) is { } a ? JsonNode.Parse(a.Json)!.AsArray() : null;
+
+    /// <summary>A study's outcomes (<see cref="SimilarCases.OutcomesOf"/>) from its shard, or null.</summary>
+    public async Task<JsonArray?> OutcomesAsync(string studyId, CancellationToken ct = default) =>
+        await StudyQueryAsync(studyId, new JsonObject { ["op"] = "outcomes" }, ct) is { } a ? JsonNode.Parse(a.Json)!.AsArray() : null;
 }

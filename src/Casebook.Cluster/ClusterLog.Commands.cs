@@ -92,4 +92,8 @@ public sealed partial class ClusterLog
         try { return await GetSnapshotAsync(shard, file, ct) > 0 ? await File.ReadAllBytesAsync(file, ct) : null; }
         finally { File.Delete(file); }
     }
+
+    /// <summary>The stream's last sequence: the cluster's position in its log (what a single node's version number is to it).</summary>
+    public async Task<long> LastLogSequenceAsync(CancellationToken ct = default) =>
+        (long)(await _js.GetStreamAsync(Stream, cancellationToken: ct)).Info.State.LastSeq;
 }

@@ -306,11 +306,31 @@ public sealed partial class ShardGrain
                 "outcomes" => db.GetStudy(id, withSegments: false) != null ? SimilarCases.OutcomesOf(db, id).ToJsonString() : null,
                 "similar_text" => db.GetStudy(id) is { } s2
                     ? new JsonObject { ["text"] = SimilarCases.StudyText(s2), ["images"] = SimilarCases.PooledImage(s2) != null }.ToJsonString() : null,
+                "rows" => RowsOf(id),
                 var op => throw new ArgumentException($"unknown study query '{op}'"),
             };
             return Task.FromResult(answer);
         }
         catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
+    }
+
+    /// <summary>Every row the study ever had (the server's history JSON): version opened, closed, time, author, message, hash.</summary>
+    string? RowsOf(string studyId)
+    {
+        using var c = Side(Directory);
+        using var cmd = Cmd(c, """
+            SELECT s.v_from, s.v_to, v.time, v.author, v.message, s.content_hash
+            FROM studies s JOIN versions v ON v.version = s.v_from WHERE s.study_id = @id ORDER BY s.v_from
+            """, [("@id", studyId)]);
+        using var r = cmd.ExecuteReader();
+        var rows = new JsonArray();
+        while (r.Read())
+            rows.Add(new JsonObject
+            {
+                ["version"] = r.GetInt64(0), ["until"] = r.IsDBNull(1) ? null : r.GetInt64(1), ["time"] = r.GetString(2), ["author"] = r.GetString(3),
+                ["message"] = r.GetString(4), ["content_hash"] = r.GetString(5),
+            });
+        return rows.Count == 0 ? null : rows.ToJsonString();
     }
 
     bool HasAnyVersion(string studyId)
