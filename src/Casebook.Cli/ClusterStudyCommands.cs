@@ -166,4 +166,29 @@ public static class ClusterStudyCommands
         else Console.Out.WriteLine($"purged {r["target"]}: {r["studies_removed"]} studies, {r["rows_removed"]} rows, {r["blobs_removed"]} blobs, {r["log_entries_erased"]} log entries erased (shard version {r["version"]})");
         return 0;
     }
+
+    /// <summary>`stats --cluster F`: the single-node keys, summed over the shards (see ClusterClient.StatsAsync).</summary>
+    public static int Stats(Args a, string clusterFile)
+    {
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var node = Connected(clusterFile, c => c.StatsAsync());
+        if (json) Write(node);
+        else foreach (var (k, v) in node) Console.Out.WriteLine($"{k,-10} {v}");
+        return 0;
+    }
+
+    /// <summary>`regions STUDY_ID --cluster F`: the study's regions from its shard (same JSON as one node).</summary>
+    public static int Regions(Args a, string clusterFile)
+    {
+        if (a.Positional.Count != 1) throw new UsageException("regions needs exactly one STUDY_ID");
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var id = a.Positional[0];
+        var regions = Connected(clusterFile, c => c.RegionsAsync(id)) ?? throw new ArgumentException($"study '{id}' does not exist");
+        foreach (var r in regions.OfType<JsonObject>()) if (r["source"] == null) r["source"] = "clinician";
+        if (json) Write(new JsonObject { ["study_id"] = id, ["regions"] = regions });
+        else foreach (var r in regions.OfType<JsonObject>()) Console.Out.WriteLine($"  {r["region_id"],-40} {r["source"],-9} {r["label"]}");
+        return 0;
+    }
 }

@@ -267,6 +267,7 @@ public static partial class Commands
 
     static int Stats(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Stats(a, cluster);
         using var db = OpenDb(a);
         var json = a.Flag("json");
         a.EnsureAllUsed();

@@ -140,4 +140,31 @@ public sealed partial class ClusterClient
     /// <summary>A study's outcomes (<see cref="SimilarCases.OutcomesOf"/>) from its shard, or null.</summary>
     public async Task<JsonArray?> OutcomesAsync(string studyId, CancellationToken ct = default) =>
         await StudyQueryAsync(studyId, new JsonObject { ["op"] = "outcomes" }, ct) is { } a ? JsonNode.Parse(a.Json)!.AsArray() : null;
+
+    /// <summary>A study's regions (`regions --json`), or null when no shard holds it.</summary>
+    public async Task<JsonArray?> RegionsAsync(string studyId, CancellationToken ct = default) =>
+        await StudyQueryAsync(studyId, new JsonObject { ["op"] = "regions" }, ct) is { } a ? JsonNode.Parse(a.Json)!.AsArray() : null;
+
+    /// <summary>A patient's live studies (study_id, modality, exam_date) from the patient's shard.</summary>
+    public async Task<JsonArray> PatientStudiesAsync(string patientPseudoId, CancellationToken ct = default)
+    {
+        var body = new JsonObject { ["op"] = "patient_studies", ["patient"] = patientPseudoId }.ToJsonString();
+        return JsonNode.Parse((await Retry(() => Shard(ShardMap.ShardOf(patientPseudoId, Config.Shards)).StudyQuery(body), ct))!)!.AsArray();
+    }
+
+    /// <summary>
+    /// `stats --json` over the cluster: studies, segments, patients and versions summed over the shards (a patient lives in
+    /// one shard, so the sums are exact); "version" is the log's last sequence and "blobs" the shards' blob stores summed.
+    /// </summary>
+    public async Task<JsonObject> StatsAsync(CancellationToken ct = default)
+    {
+        var all = (await Retry(() => Task.WhenAll(Enumerable.Range(0, Config.Shards).Select(n => Shard(n).StatsJson())), ct)).Select(j => JsonNode.Parse(j)!).ToList();
+        long Sum(string key) => all.Sum(s => s[key]!.GetValue<long>());
+        return new JsonObject
+        {
+            ["version"] = await Log.LastLogSequenceAsync(ct), ["studies"] = Sum("studies"), ["segments"] = Sum("segments"), ["patients"] = Sum("patients"),
+            // Each shard keeps the blobs its studies use: a blob two shards use counts twice (the object store holds it once).
+            ["versions"] = Sum("versions"), ["blobs"] = Sum("blobs"),
+        };
+    }
 }

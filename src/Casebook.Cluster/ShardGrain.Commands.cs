@@ -17,6 +17,7 @@ public partial interface IShardGrain
     /// version not stale), appended to the log only if nothing was appended since that check, applied, and answered with
     /// the single-node result (<see cref="ClusterCommandOutcome"/> as JSON).
     /// </summary>
+    [ResponseTimeout("00:02:00")] // a purge erases entries and blobs and writes a snapshot: longer than a read
     Task<string> Write(string commandJson);
 
     /// <summary>A read about one study (op: study, history, timeline, outcomes, similar_text); null when the study is not in this shard.</summary>
@@ -31,7 +32,11 @@ public partial interface IShardGrain
 
     /// <summary>Drops the shard's local database and replays its whole partition from the log (no snapshot), then snapshots:
     /// the log alone rebuilds the shard. Answers the last applied sequence.</summary>
+    [ResponseTimeout("00:05:00")]
     Task<long> Rebuild();
+
+    /// <summary>This shard's `stats --json` counts (engine <see cref="CasebookDb.Stats"/>) as JSON.</summary>
+    Task<string> StatsJson();
 }
 
 /// <summary>
@@ -291,7 +296,7 @@ public sealed partial class ShardGrain
         try
         {
             var q = JsonNode.Parse(requestJson)!.AsObject();
-            var id = q["study_id"]!.GetValue<string>();
+            var id = q["study_id"]?.GetValue<string>() ?? "";
             var db = _db!;
             string? answer = q["op"]!.GetValue<string>() switch
             {
@@ -307,6 +312,10 @@ public sealed partial class ShardGrain
                 "similar_text" => db.GetStudy(id) is { } s2
                     ? new JsonObject { ["text"] = SimilarCases.StudyText(s2), ["images"] = SimilarCases.PooledImage(s2) != null }.ToJsonString() : null,
                 "rows" => RowsOf(id),
+                "regions" => db.GetStudy(id, withSegments: false) != null || HasAnyVersion(id) ? db.Regions(id).ToJsonString() : null,
+                // A patient's studies (the MRN look-up): the patient's shard answers, the others have none.
+                "patient_studies" => new JsonArray(db.Studies(withSegments: false).Where(s => s.PatientPseudoId == q["patient"]!.GetValue<string>())
+                    .Select(s => (JsonNode)new JsonObject { ["study_id"] = s.StudyId, ["modality"] = s.Modality, ["exam_date"] = s.ExamDate }).ToArray()).ToJsonString(),
                 var op => throw new ArgumentException($"unknown study query '{op}'"),
             };
             return Task.FromResult(answer);
@@ -367,5 +376,14 @@ public sealed partial class ShardGrain
             return _applied;
         }
         catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
+    }
+
+    public Task<string> StatsJson()
+    {
+        var st = _db!.Stats();
+        return Task.FromResult(new JsonObject
+        {
+            ["version"] = st.Version, ["studies"] = st.Studies, ["segments"] = st.Segments, ["patients"] = st.Patients, ["versions"] = st.Versions, ["blobs"] = st.Blobs,
+        }.ToJsonString());
     }
 }

@@ -92,6 +92,34 @@ static class ClusterEndpoints
         catch (NotSupportedException e) { throw NotDistributed("GET /api/similar", e.Message); }
     }
 
+    /// <summary>`stats --json` keys summed over the shards, with the researchers' small-count suppression of one node.</summary>
+    public static async Task<IResult> Stats(HttpContext ctx, ClusterClient cluster)
+    {
+        var s = await cluster.StatsAsync(ctx.RequestAborted);
+        var researcher = RequestValues.IsResearcher(ctx.User);
+        JsonNode Count(string key) => Endpoints.Stats.Count(s[key]!.GetValue<long>(), researcher);
+        return Results.Json(new JsonObject
+        {
+            ["version"] = s["version"]!.DeepClone(), ["studies"] = Count("studies"), ["segments"] = Count("segments"), ["patients"] = Count("patients"),
+            ["versions"] = s["versions"]!.DeepClone(), ["blobs"] = researcher ? null : s["blobs"]!.DeepClone(),
+        });
+    }
+
+    /// <summary>The MRN look-up of one node: pseudonymised with the deployment's key, answered by the patient's shard.</summary>
+    public static async Task<IResult> PatientLookup(HttpContext ctx, ClusterClient cluster, ServerOptions o)
+    {
+        var body = await ctx.Request.ReadFromJsonAsync<JsonObject>(ctx.RequestAborted) ?? throw new ArgumentException("send {\"mrn\": \"…\", \"issuer\": \"…\"}");
+        var mrn = body["mrn"]?.GetValue<string>()?.Trim();
+        if (string.IsNullOrEmpty(mrn) || mrn.Length > 64) throw new ArgumentException("'mrn' must be 1–64 characters");
+        var issuer = body["issuer"]?.GetValue<string>() ?? Casebook.Ingest.StudyManifest.DefaultIssuer;
+        var keyFile = cluster.Config.KeyFile ?? o.KeyFile ?? Casebook.Ingest.PatientPseudonym.DefaultKeyFile;
+        if (!File.Exists(keyFile)) throw new ProblemException(503, "Patient key unavailable", "the cluster's patient pseudonym key file is not mounted on this server");
+        var pseudo = Casebook.Ingest.PatientPseudonym.Load(keyFile).Pseudonymise(issuer, mrn);
+        var studies = await cluster.PatientStudiesAsync(pseudo, ctx.RequestAborted);
+        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"patient {pseudo[..12]}…: {studies.Count} studies";
+        return Results.Json(new JsonObject { ["patient_pseudo_id"] = pseudo, ["studies"] = studies });
+    }
+
     // Clinician changes: the single node's bodies; author and role from the key or token, never from the body.
     static async Task<JsonObject> Body(HttpContext ctx) =>
         await ctx.Request.ReadFromJsonAsync<JsonObject>(ctx.RequestAborted) ?? throw new ArgumentException("send a JSON object body");

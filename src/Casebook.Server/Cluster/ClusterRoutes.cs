@@ -35,8 +35,8 @@ public static class ClusterRoutes
         api.MapGet("/blobs/{sha256}", ClusterEndpoints.Blob).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("blob.download"))
             .WithSummary("An original binary from the object store; not for researchers");
 
-        api.MapPost("/patients/lookup", ClusterEndpoints.NotYet("POST /api/patients/lookup", "a patient's studies by MRN are not gathered from the patient's shard yet"))
-            .RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"));
+        api.MapPost("/patients/lookup", ClusterEndpoints.PatientLookup).RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"))
+            .WithSummary("A patient's studies by MRN, from the patient's shard; clinicians and admins");
 
         api.MapPost("/studies/{studyId}/validate", ClusterEndpoints.Validate).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.validate")).WithSummary("Confirm or reject a finding, through the log; 409 when stale");
         api.MapPost("/studies/{studyId}/diagnose", ClusterEndpoints.Diagnose).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.diagnose")).WithSummary("Set a diagnosis, through the log; 409 when stale");
@@ -48,7 +48,7 @@ public static class ClusterRoutes
         api.MapPost("/cohorts/run", ClusterEndpoints.NotYet("POST /api/cohorts/run", "cohort queries are not scattered over the shards yet")).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("cohort.run"));
 
         api.MapGet("/versions", ClusterEndpoints.Versions).WithSummary("Every shard's versions, each with its shard (`casebook versions --cluster F --json`)");
-        api.MapGet("/stats", ClusterEndpoints.NotYet("GET /api/stats", "counts are not summed over the shards yet (`cluster status` and `ShardStatus` have per-shard studies)"));
+        api.MapGet("/stats", ClusterEndpoints.Stats).WithSummary("Counts summed over the shards (researchers see counts under 11 as \"<11\")");
         api.MapGet("/export", ClusterEndpoints.NotYet("GET /api/export", "export reads one database's table")).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"));
 
         api.MapPost("/ingest", Endpoints.Ingest.Upload).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("ingest"), new UploadLimit(UploadLimit.Kind.Ingest))

@@ -100,12 +100,27 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         Assert.Equal(["status", "version"], health!.Select(kv => kv.Key));
         Assert.True(health["version"]!.GetValue<long>() > 0);
 
+        // Counts summed over the shards equal one node's (researchers see the same suppression); the MRN look-up answers alike.
+        foreach (var role in new[] { "admin", "researcher" })
+        {
+            var st1 = (await As(one, role).GetFromJsonAsync<JsonObject>("api/stats"))!;
+            var st2 = (await As(cl, role).GetFromJsonAsync<JsonObject>("api/stats"))!;
+            Assert.Equal(st1.Select(kv => kv.Key), st2.Select(kv => kv.Key));
+            foreach (var key in new[] { "studies", "segments", "patients" }) Assert.Equal(st1[key]!.ToJsonString(), st2[key]!.ToJsonString());
+        }
+        var p1 = await As(one, "clinician").PostAsJsonAsync("api/patients/lookup", new { mrn = "PAT-3" });
+        var p2 = await As(cl, "clinician").PostAsJsonAsync("api/patients/lookup", new { mrn = "PAT-3" });
+        Assert.Equal(HttpStatusCode.OK, p2.StatusCode);
+        Assert.Equal(await p1.Content.ReadAsStringAsync(), await p2.Content.ReadAsStringAsync());
+        Assert.NotEmpty(JsonNode.Parse(await p2.Content.ReadAsStringAsync())!["studies"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "researcher").PostAsJsonAsync("api/patients/lookup", new { mrn = "PAT-3" })).StatusCode);
+
         // Not distributed yet: RFC 9457 501 naming the endpoint; still behind authentication.
-        var stats = await As(cl, "admin").GetAsync("api/stats");
-        Assert.Equal(HttpStatusCode.NotImplemented, stats.StatusCode);
-        Assert.Equal("application/problem+json", stats.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("GET /api/stats", (await stats.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/stats")).StatusCode);
+        var thumbnail = await As(cl, "clinician").GetAsync("api/studies/CL-0003/thumbnail");
+        Assert.Equal(HttpStatusCode.NotImplemented, thumbnail.StatusCode);
+        Assert.Equal("application/problem+json", thumbnail.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("GET /api/studies/{id}/thumbnail", (await thumbnail.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/studies/CL-0003/thumbnail")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/search?q=x")).StatusCode);
 
         // Upload ingest goes into the cluster log as a job; the study then reads the same from both servers.

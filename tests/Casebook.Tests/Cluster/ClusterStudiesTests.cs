@@ -28,6 +28,12 @@ public sealed class ClusterStudiesTests(LocalClusterFixture f)
             Assert.Equal(Keys(one), Keys(cluster));
             Assert.Equal(Shape(one["versions"]!), Shape(cluster["versions"]!));
         }
+        // regions: the same JSON; stats: the same keys, and the same counts of studies, segments and patients.
+        Assert.Equal(f.Cli("regions", Studies[1], "--json", "--db", f.SingleDb), f.Cli("regions", Studies[1], "--json", "--cluster", f.ClusterFile));
+        var statsOne = JsonNode.Parse(f.Cli("stats", "--json", "--db", f.SingleDb))!.AsObject();
+        var statsCluster = JsonNode.Parse(f.Cli("stats", "--json", "--cluster", f.ClusterFile))!.AsObject();
+        Assert.Equal(Keys(statsOne), Keys(statsCluster));
+        foreach (var key in new[] { "studies", "segments", "patients" }) Assert.Equal((long)statsOne[key]!, (long)statsCluster[key]!);
         var versions = JsonNode.Parse(f.Cli("versions", "--json", "--cluster", f.ClusterFile))!["versions"]!.AsArray();
         Assert.Equal(["version", "time", "author", "message", "shard"], versions[0]!.AsObject().Select(kv => kv.Key));
         Assert.Contains(versions, v => v!["message"]!.GetValue<string>().StartsWith("cluster log seq ", StringComparison.Ordinal));
