@@ -212,6 +212,15 @@ public sealed partial class ShardGrain
         _applied = seq;
         Record([(seq, c.Command, byPatient ? null : target, byPatient ? target : null)]);
         await Snapshot();
+        // Inactive copies of this shard on other silos' disks (left where it ran before it moved) are caches of older states:
+        // remove those this machine reaches. Any other is older than the snapshot just written, so it is replaced by it
+        // (purge included) before it is used, if the shard ever activates there again.
+        foreach (var node in host.Config.Nodes.Where(n => n.Role == "silo" && n.Name != host.SiloName && n.Dir.Length > 0))
+        {
+            var stale = Path.Combine(node.Dir, "shards", $"shard-{Shard}");
+            try { if (System.IO.Directory.Exists(stale)) System.IO.Directory.Delete(stale, recursive: true); }
+            catch (IOException e) { logger.LogWarning("shard {Shard}: could not remove the stale copy {Dir}: {Message}", Shard, stale, e.Message); }
+        }
         logger.LogInformation("shard {Shard}: purged {Target}: {Entries} log entries erased, {Studies} studies", Shard, r.Target, seqs.Count, r.StudiesRemoved);
         return new ClusterCommandOutcome(new JsonObject
         {

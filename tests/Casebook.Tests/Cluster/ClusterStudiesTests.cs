@@ -175,6 +175,14 @@ public sealed class ClusterStudiesTests(LocalClusterFixture f)
         Assert.True(await client.Log.BlobExistsAsync(shared));
         Assert.DoesNotContain(await client.Log.ScanAsync(ClusterLog.BlobStream), m => m.Subject.EndsWith(onlyA, StringComparison.Ordinal));
 
+        // No file on any silo's disk (live shard databases, stale copies, blob stores, logs) holds the patient.
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(f.Dir["cluster"], "silos"), "*", SearchOption.AllDirectories))
+        {
+            Assert.NotEqual(onlyA, Path.GetFileName(file));
+            var bytes = await File.ReadAllBytesAsync(file);
+            Assert.False(Contains(bytes, "quokkalesion") || Contains(bytes, "PG-A1"), $"{file} still holds the purged patient");
+        }
+
         // Replayed from scratch, the shard does not bring the patient back (and keeps the other patient).
         await client.RebuildShardAsync(shard);
         Assert.Null(await client.GetStudyAsync("PG-A1"));
