@@ -124,7 +124,7 @@ public static class ClusterStudyCommands
         {
             Command = command, StudyId = a.Positional[0], Author = Need(a, "author"), Role = Need(a, "role"), Reason = a.Get("reason"),
             Time = ClusterCommand.NowTime(), BaseVersion = baseVersion,
-            Args = new JsonObject(args.Where(kv => kv.Value != null).Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.DeepClone()))),
+            Args = new JsonObject(args.Where(kv => kv.Value != null).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value!.DeepClone()))),
         };
         var json = a.Flag("json");
         a.EnsureAllUsed();
@@ -190,5 +190,21 @@ public static class ClusterStudyCommands
         if (json) Write(new JsonObject { ["study_id"] = id, ["regions"] = regions });
         else foreach (var r in regions.OfType<JsonObject>()) Console.Out.WriteLine($"  {r["region_id"],-40} {r["source"],-9} {r["label"]}");
         return 0;
+    }
+
+    /// <summary>Verbs that read or write one database as a whole: with --cluster they say so instead of opening ./casebook-data.</summary>
+    static readonly Dictionary<string, string> NotDistributed = new()
+    {
+        ["restore"] = "each shard has its own versions; a cluster-wide restore needs a log-sequence mapping",
+        ["export"] = "export reads one database's table", ["gc"] = "the object store keeps blobs by content; purges delete them",
+        ["reembed"] = "re-embedding would have to go through the log", ["cohort"] = "cohort queries are not scattered over the shards yet",
+        ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
+        ["audit"] = "the audit log is the server's own (serve --cluster keeps it in its --db directory)",
+    };
+
+    public static void RefuseIfNotDistributed(string verb, string[] rest)
+    {
+        if (NotDistributed.TryGetValue(verb, out var why) && rest.Any(r => r == "--cluster" || r.StartsWith("--cluster=", StringComparison.Ordinal)))
+            throw new UsageException($"{verb} is not available with --cluster yet: {why} (docs/cluster.md)");
     }
 }

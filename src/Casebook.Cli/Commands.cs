@@ -70,6 +70,7 @@ public static partial class Commands
 
     public static int Run(string verb, string[] rest)
     {
+        ClusterStudyCommands.RefuseIfNotDistributed(verb, rest); // verbs that do not take --cluster yet say so
         // Verbs with their own argument grammar parse `rest` themselves.
         var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "findings" or "cluster" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch

@@ -137,7 +137,7 @@ static class ClusterEndpoints
         {
             Command = command, StudyId = RequestValues.StudyId(studyId), Author = CasebookAuth.Actor(ctx.User), Role = CasebookAuth.Role(ctx.User),
             Reason = Optional(b, "reason"), Time = ClusterCommand.NowTime(), BaseVersion = baseVersion,
-            Args = new JsonObject(args(b).Where(kv => kv.Value != null).Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.DeepClone()))),
+            Args = new JsonObject(args(b).Where(kv => kv.Value != null).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value!.DeepClone()))),
         };
         var outcome = await cluster.ChangeAsync(cmd, ctx.RequestAborted);
         return outcome.Error switch

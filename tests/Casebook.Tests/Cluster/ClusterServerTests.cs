@@ -89,15 +89,15 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         }
 
         // Similar cases: the contract, mostly the same neighbours; versions and health answer with one node's keys.
-        var s1 = await As(one, "validator").GetFromJsonAsync<JsonObject>("api/similar?study=CL-0005&limit=5");
-        var s2 = await As(cl, "validator").GetFromJsonAsync<JsonObject>("api/similar?study=CL-0005&limit=5");
-        Assert.Equal(s1!.Select(kv => kv.Key), s2!.Select(kv => kv.Key));
+        var s1 = (await As(one, "validator").GetFromJsonAsync<JsonObject>("api/similar?study=CL-0005&limit=5"))!;
+        var s2 = (await As(cl, "validator").GetFromJsonAsync<JsonObject>("api/similar?study=CL-0005&limit=5"))!;
+        Assert.Equal(s1.Select(kv => kv.Key), s2.Select(kv => kv.Key));
         Assert.True(Ids(s1).Intersect(Ids(s2)).Count() >= 3, $"[{string.Join(",", Ids(s1))}] vs [{string.Join(",", Ids(s2))}]");
         Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "researcher").GetAsync("api/similar?study=CL-0005")).StatusCode);
         var versions = await As(cl, "clinician").GetFromJsonAsync<JsonObject>("api/versions");
         Assert.NotEmpty(versions!["versions"]!.AsArray());
-        var health = await As(cl, null).GetFromJsonAsync<JsonObject>("health");
-        Assert.Equal(["status", "version"], health!.Select(kv => kv.Key));
+        var health = (await As(cl, null).GetFromJsonAsync<JsonObject>("health"))!;
+        Assert.Equal(["status", "version"], health.Select(kv => kv.Key));
         Assert.True(health["version"]!.GetValue<long>() > 0);
 
         // Counts summed over the shards equal one node's (researchers see the same suppression); the MRN look-up answers alike.
