@@ -155,6 +155,31 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         Assert.True(audit.Verify().Intact);
     }
 
+    [Fact]
+    public async Task Serve_with_cluster_starts_from_the_cli_and_keys_made_in_its_directory_open_the_api()
+    {
+        // `serve --cluster F` makes its own directory (DATA/server: keys, audit) on first start; keys are made there.
+        using var p = System.Diagnostics.Process.Start(CliProcess.StartInfo(f.Dir.Path, f.Dir.KeyFile, "serve", "--cluster", f.ClusterFile, "--port", "0"))!;
+        try
+        {
+            var url = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Matches(@"^http://127\.0\.0\.1:\d+$", url);
+            var serverDir = Path.Combine(Casebook.Cluster.ClusterConfig.Load(f.ClusterFile).Data, "server");
+            var key = f.Cli("keys", "create", "--role", "clinician", "--db", serverDir).Trim().Split('\n')[^1];
+            using var c = new HttpClient { BaseAddress = new Uri(url + "/") };
+            Assert.Equal(HttpStatusCode.OK, (await c.GetAsync("health")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await c.GetAsync("api/search?q=effusion")).StatusCode);
+            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            var search = await c.GetStringAsync("api/search?q=pleural%20effusion&mode=bm25&limit=3");
+            Assert.Equal(NoTime(f.Cli("search", "pleural effusion", "--mode", "bm25", "--limit", "3", "--json", "--cluster", f.ClusterFile)), NoTime(search));
+        }
+        finally
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+    }
+
     static List<string> Routes(CasebookServer s) => s.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
         .Select(e => string.Join(",", e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? []) + " " + e.RoutePattern.RawText)
         .Where(r => !r.Contains("openapi") && !r.Contains("scalar")).Order(StringComparer.Ordinal).ToList();
