@@ -28,7 +28,7 @@ public sealed partial class ClusterClient
 
     /// <summary>The study's shard, or null when no shard holds it (in any version).</summary>
     public async Task<int?> ShardOfStudyAsync(string studyId, CancellationToken ct = default) =>
-        (await StudyQueryAsync(studyId, new JsonObject { ["op"] = "history" }, ct))?.Shard;
+        (await StudyQueryAsync(studyId, new JsonObject { ["op"] = "has" }, ct))?.Shard;
 
     /// <summary>The live study (as <see cref="CasebookDb.GetStudy"/>), or null.</summary>
     public async Task<StudyRecord?> GetStudyAsync(string studyId, CancellationToken ct = default) =>

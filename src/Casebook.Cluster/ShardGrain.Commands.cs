@@ -20,7 +20,8 @@ public partial interface IShardGrain
     [ResponseTimeout("00:02:00")] // a purge erases entries and blobs and writes a snapshot: longer than a read
     Task<string> Write(string commandJson);
 
-    /// <summary>A read about one study (op: study, history, timeline, outcomes, similar_text); null when the study is not in this shard.</summary>
+    /// <summary>A read about one study (op: has, study, history, rows, timeline, outcomes, regions, similar_text, patient_studies);
+    /// null when the study is not in this shard.</summary>
     Task<string?> StudyQuery(string requestJson);
 
     /// <summary>Which of these blobs any version of any study in this shard references (a purge deletes only the others).</summary>
@@ -309,6 +310,7 @@ public sealed partial class ShardGrain
             var db = _db!;
             string? answer = q["op"]!.GetValue<string>() switch
             {
+                "has" => HasAnyVersion(id) ? "true" : null,
                 "study" => db.GetStudy(id) is { } s ? JsonSerializer.Serialize(s, ClusterLog.RecordJson) : null,
                 "history" => db.GetStudy(id, withSegments: false) != null || HasAnyVersion(id)
                     ? new JsonArray(db.History(id).Select(e => (JsonNode)e.ToJson()).ToArray()).ToJsonString() : null,
