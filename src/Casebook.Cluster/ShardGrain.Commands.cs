@@ -293,7 +293,19 @@ public sealed partial class ShardGrain
         catch (UnauthorizedAccessException e) { return new ClusterCommandOutcome(null, "forbidden", e.Message); }
         catch (ArgumentException e) { return new ClusterCommandOutcome(null, "invalid", e.Message); }
         var id = c.StudyId ?? "";
-        if (db.GetStudy(id, withSegments: false) == null) return new ClusterCommandOutcome(null, "invalid", $"study '{id}' does not exist");
+        var study = db.GetStudy(id, withSegments: false);
+        if (study == null) return new ClusterCommandOutcome(null, "invalid", $"study '{id}' does not exist");
+        // The engine's argument checks that need no image, made before the append so a bad request leaves no entry.
+        var status = c.Arg("status");
+        if (c.Command == ClusterCommand.ValidateFinding && status is not (FindingStatus.Confirmed or FindingStatus.Rejected))
+            return new ClusterCommandOutcome(null, "invalid", $"--status '{status}': expected confirmed or rejected");
+        if (c.Command == ClusterCommand.ValidateFinding && status == FindingStatus.Rejected
+            && !study.PathologyFindings.OfType<JsonObject>().Any(f => string.Equals(f["term"]?.GetValue<string>(), c.Arg("finding")?.Trim(), StringComparison.OrdinalIgnoreCase)))
+            return new ClusterCommandOutcome(null, "invalid", $"study '{id}' has no finding '{c.Arg("finding")}' to reject");
+        if (c.Command == ClusterCommand.Diagnose && !DiagnosisStatus.All.Contains(status ?? ""))
+            return new ClusterCommandOutcome(null, "invalid", $"--status '{status}': expected confirmed, provisional or refuted");
+        if (c.Command == ClusterCommand.Diagnose && c.Arg("system") is not (CodeSystems.Icd10Cm or CodeSystems.Snomed))
+            return new ClusterCommandOutcome(null, "invalid", $"--system '{c.Arg("system")}': expected icd10cm or snomed");
         var current = db.CurrentVersion;
         if (c.BaseVersion is not { } b || b < 1 || b > current) return new ClusterCommandOutcome(null, "invalid", $"--base-version {c.BaseVersion} does not exist (versions are 1..{current})");
         var changed = db.History(id).Max(h => h.Version);

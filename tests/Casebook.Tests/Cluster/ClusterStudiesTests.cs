@@ -95,6 +95,10 @@ public sealed class ClusterStudiesTests(LocalClusterFixture f)
             "--author", "r", "--role", "researcher", "--base-version", cluster["version"]!.ToString(), "--cluster", f.ClusterFile);
         Assert.Equal(3, code);
         Assert.Contains("may not validate", stderr);
+        (code, _, stderr) = CliProcess.Run(f.Dir.Path, f.Dir.KeyFile, TimeSpan.FromMinutes(2), "validate", id, "--finding", "effusion", "--status", "maybe",
+            "--author", "dr.who", "--role", "validator", "--base-version", cluster["version"]!.ToString(), "--cluster", f.ClusterFile);
+        Assert.Equal(3, code);
+        Assert.Contains("expected confirmed or rejected", stderr);
 
         // The change is an entry of the study's partition, attributed and time-stamped, and nothing else was appended.
         await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
