@@ -50,12 +50,12 @@ public static partial class Commands
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
-          serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http]   HTTP API + search page (docs/server.md)
+          serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)
                 [--dimse-port P --ae-title T] [--mllp-port Q]   DICOM C-STORE SCP and HL7 v2 MLLP feeds (docs/feeds.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
-          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest/search take --cluster F (docs/cluster.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge and serve take --cluster F (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
 
@@ -70,6 +70,7 @@ public static partial class Commands
 
     public static int Run(string verb, string[] rest)
     {
+        ClusterStudyCommands.RefuseIfNotDistributed(verb, rest); // verbs that do not take --cluster yet say so
         // Verbs with their own argument grammar parse `rest` themselves.
         var a = verb is "dicom" or "ocr" or "anatomy" or "transcribe" or "nlp" or "codes" or "serve" or "keys" or "audit" or "cohort" or "findings" or "cluster" ? new Args([], BooleanFlags) : new Args(rest, BooleanFlags);
         return verb switch
@@ -205,6 +206,7 @@ public static partial class Commands
 
     static int Versions(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Versions(a, cluster);
         using var db = OpenDb(a);
         var json = a.Flag("json");
         a.EnsureAllUsed();
@@ -248,6 +250,7 @@ public static partial class Commands
 
     static int Purge(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Purge(a, cluster);
         using var db = OpenDb(a);
         var patient = a.Get("patient");
         var pseudo = a.Get("pseudo-id");
@@ -265,6 +268,7 @@ public static partial class Commands
 
     static int Stats(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Stats(a, cluster);
         using var db = OpenDb(a);
         var json = a.Flag("json");
         a.EnsureAllUsed();

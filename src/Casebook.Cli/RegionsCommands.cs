@@ -14,6 +14,7 @@ public static partial class Commands
 {
     static int Regions(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Regions(a, cluster);
         if (a.Positional.Count != 1) throw new UsageException("regions needs exactly one STUDY_ID");
         var json = a.Flag("json");
         using var db = OpenDb(a);

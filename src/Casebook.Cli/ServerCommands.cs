@@ -14,10 +14,12 @@ public static class ServerCommands
     {
         var a = new Args(rest, BooleanFlags);
         if (a.Positional.Count > 0) throw new UsageException($"serve takes no positional arguments (got '{a.Positional[0]}')");
-        var dir = a.Get("db") ?? Commands.DefaultDb;
+        // --cluster FILE: serve the cluster; --db (default DATA/server beside cluster.json) then holds only keys and audit.
+        var clusterFile = a.Get("cluster");
+        var dir = a.Get("db") ?? (clusterFile != null ? Path.Combine(Casebook.Cluster.ClusterConfig.Load(clusterFile).Data, "server") : Commands.DefaultDb);
         var options = new ServerOptions
         {
-            DbDirectory = dir,
+            DbDirectory = dir, ClusterFile = clusterFile,
             KeyFile = a.Get("key-file"),
             Port = (int)(a.Long("port") ?? 5080),
             Bind = a.Get("bind") ?? "127.0.0.1",
@@ -36,7 +38,7 @@ public static class ServerCommands
             MllpPort = a.Long("mllp-port") is { } mllp ? (int)mllp : null,
         };
         a.EnsureAllUsed();
-        if (!File.Exists(Path.Combine(dir, "casebook.db")))
+        if (clusterFile == null && !File.Exists(Path.Combine(dir, "casebook.db")))
             throw new InvalidOperationException($"no Casebook database at '{dir}' (run ./casebook ingest or ./casebook demo first, or pass --db)");
         var server = CasebookServer.Create(options);
         server.StartAsync().GetAwaiter().GetResult();
@@ -46,7 +48,7 @@ public static class ServerCommands
         // stdout: the address, one line, so scripts (and tests with --port 0) can find the server.
         Console.Out.WriteLine(server.Urls[0]);
         Console.Out.Flush();
-        Console.Error.WriteLine($"casebook: serving {Path.GetFullPath(dir)} on {server.Urls[0]} (search page /, API /api, OpenAPI /openapi/v1.json, API page /scalar); Ctrl-C stops");
+        Console.Error.WriteLine($"casebook: serving {(clusterFile != null ? "the cluster " + Path.GetFullPath(clusterFile) : Path.GetFullPath(dir))} on {server.Urls[0]} (search page /, API /api, OpenAPI /openapi/v1.json, API page /scalar); Ctrl-C stops");
         if (server.DimsePort is { } dp) Console.Error.WriteLine($"casebook: DICOM C-ECHO/C-STORE SCP as AE '{options.AeTitle}' on port {dp}");
         if (server.MllpPort is { } mp) Console.Error.WriteLine($"casebook: HL7 v2 over MLLP on port {mp}");
         stopping.Task.Wait();

@@ -12,6 +12,7 @@ public static partial class Commands
     /// </summary>
     static int Timeline(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Timeline(a, cluster);
         if (a.Positional.Count != 1) throw new UsageException("timeline needs exactly one STUDY_ID");
         var options = new TimelineOptions();
         if (a.Long("window") is { } w) options.WindowDays = w is > 0 and <= 36500 ? (int)w : throw new UsageException("--window must be 1..36500 days");

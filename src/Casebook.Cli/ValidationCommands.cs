@@ -20,6 +20,7 @@ public static partial class Commands
     // Options are read before Write runs the action, so an unknown option fails before anything is committed.
     static int Validate(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Validate(a, cluster);
         var (finding, status) = (Need(a, "finding"), Need(a, "status"));
         // Optional corrections while confirming (the "edit" of confirm / reject / edit).
         var edit = new FindingEdit(a.Get("edit-term"), a.Get("edit-laterality"), a.Get("edit-code"));
@@ -28,12 +29,14 @@ public static partial class Commands
 
     static int Diagnose(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Diagnose(a, cluster);
         var (code, system, status, display) = (Need(a, "code"), Need(a, "system"), Need(a, "status"), a.Get("display"));
         return Write(a, (db, id, who, v) => db.SetDiagnosis(id, code, system, status, who, v, display));
     }
 
     static int Region(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Region(a, cluster);
         var (slice, label) = (Need(a, "slice"), Need(a, "label"));
         // A box (x,y,w,h) or a polygon (x1,y1,x2,y2,x3,y3,…), in pixels of the slice.
         if (a.Get("polygon") is { } polygon)
@@ -72,6 +75,7 @@ public static partial class Commands
 
     static int History(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.History(a, cluster);
         if (a.Positional.Count != 1) throw new UsageException("history needs exactly one STUDY_ID");
         var json = a.Flag("json");
         using var db = OpenDb(a);
@@ -93,6 +97,7 @@ public static partial class Commands
 
     static int Similar(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterStudyCommands.Similar(a, cluster);
         var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
         var study = a.Get("study");
         var imagePath = a.Get("image");

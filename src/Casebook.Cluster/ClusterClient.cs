@@ -16,7 +16,7 @@ public sealed record ClusterIngestResult(int Found, int Appended, int Unchanged,
 /// The coordinator: an Orleans client plus the log. Ingest appends to the log and waits until every shard it touched
 /// has applied its entries; search scatters to all shards and gathers with the single-node fusion.
 /// </summary>
-public sealed class ClusterClient : IAsyncDisposable
+public sealed partial class ClusterClient : IAsyncDisposable
 {
     readonly IHost _host;
     public ClusterConfig Config { get; }

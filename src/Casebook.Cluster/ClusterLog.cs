@@ -9,14 +9,15 @@ using NATS.Net;
 
 namespace Casebook.Cluster;
 
-/// <summary>One entry of a shard's log partition: a study to upsert (the log is the source of truth).</summary>
-public sealed record LogEntry(long Sequence, StudyRecord Study);
+/// <summary>One entry of a shard's log partition: a study to upsert, or (when <see cref="Command"/> is set, and then
+/// <see cref="Study"/> is null) a clinician's change or a purge (the log is the source of truth).</summary>
+public sealed record LogEntry(long Sequence, StudyRecord Study, ClusterCommand? Command = null);
 
 /// <summary>
 /// The replicated log on NATS JetStream: stream CASEBOOK over subjects casebook.shard.&lt;n&gt; (replicas = NATS nodes),
 /// the object store casebook-blobs (binaries by SHA-256) and casebook-snapshots (a shard's database at a log sequence).
 /// </summary>
-public sealed class ClusterLog : IAsyncDisposable
+public sealed partial class ClusterLog : IAsyncDisposable
 {
     public const string Stream = "CASEBOOK";
     const string BlobBucket = "casebook-blobs", SnapshotBucket = "casebook-snapshots";
@@ -114,8 +115,13 @@ public sealed class ClusterLog : IAsyncDisposable
             catch (NatsJSApiException e) when (e.Error.Code == 404) { break; }
             var m = got.Message;
             if (m.Subject != ShardMap.Subject(shard)) throw new InvalidDataException($"shard {shard} was sent an entry of {m.Subject}");
-            var study = JsonSerializer.Deserialize<StudyRecord>(m.Data.Span, RecordJson) ?? throw new InvalidDataException($"log entry {m.Seq} of shard {shard} is empty");
-            list.Add(new LogEntry((long)m.Seq, study));
+            if (ClusterCommand.IsCommand(m.Data.Span))
+                list.Add(new LogEntry((long)m.Seq, null!, JsonSerializer.Deserialize<ClusterCommand>(m.Data.Span) ?? throw new InvalidDataException($"log entry {m.Seq} of shard {shard} is empty")));
+            else
+            {
+                var study = JsonSerializer.Deserialize<StudyRecord>(m.Data.Span, RecordJson) ?? throw new InvalidDataException($"log entry {m.Seq} of shard {shard} is empty");
+                list.Add(new LogEntry((long)m.Seq, study));
+            }
             next = (long)m.Seq + 1;
         }
         return list;

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Casebook.Cluster;
 
 /// <summary>A virtual shard (key = shard number). Requests and answers travel as JSON of the engine's records.</summary>
-public interface IShardGrain : IGrainWithIntegerKey
+public partial interface IShardGrain : IGrainWithIntegerKey
 {
     /// <summary>Applies the shard's log up to at least <paramref name="sequence"/> (0: whatever the log holds now); answers the last applied sequence.</summary>
     Task<long> CatchUp(long sequence);
@@ -35,7 +35,7 @@ public sealed class ShardHostOptions
 // Hash placement spreads the shards over the silos (the default resource-optimised placement put all 64 on the
 // silo that answered first, leaving the others idle).
 [Orleans.Placement.HashBasedPlacement]
-public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<ShardGrain> logger) : Grain, IShardGrain
+public sealed partial class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<ShardGrain> logger) : Grain, IShardGrain
 {
     const string SequenceMessage = "cluster log seq ";
     CasebookDb? _db;
@@ -86,8 +86,8 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
         return Applied(db);
     }
 
-    static long Applied(CasebookDb db) =>
-        db.Versions().Select(v => v.Message.StartsWith(SequenceMessage, StringComparison.Ordinal) && long.TryParse(v.Message.AsSpan(SequenceMessage.Length), out var s) ? s : 0).DefaultIfEmpty(0).Max();
+    static long Applied(CasebookDb db) => Math.Max(AppliedEntries(db.Directory), // commands and unchanged studies make no sequence version
+        db.Versions().Select(v => v.Message.StartsWith(SequenceMessage, StringComparison.Ordinal) && long.TryParse(v.Message.AsSpan(SequenceMessage.Length), out var s) ? s : 0).DefaultIfEmpty(0).Max());
 
     async Task Replay(long target, CancellationToken ct)
     {
@@ -107,7 +107,11 @@ public sealed class ShardGrain(ShardHostOptions host, ClusterLog log, ILogger<Sh
         if (_applied - _snapshotAt >= host.Config.SnapshotEvery) await Snapshot();
     }
 
-    async Task Apply(List<LogEntry> entries, CancellationToken ct)
+    // Studies, clinician changes and purges in log order (ShardGrain.Commands.cs).
+    Task Apply(List<LogEntry> entries, CancellationToken ct) => ApplyEntries(entries, ct);
+
+    /// <summary>A run of study entries: one commit whose version message records the last sequence.</summary>
+    async Task ApplyStudies(List<LogEntry> entries, CancellationToken ct)
     {
         var db = _db!;
         // Binaries come from the object store by content hash (stored once per silo disk).

@@ -34,7 +34,10 @@ public sealed class CasebookServer : IAsyncDisposable
     public CasebookDb Db { get; }
     public ServerOptions Options { get; }
 
-    CasebookServer(WebApplication app, CasebookDb db, ServerOptions options) { App = app; Db = db; Options = options; }
+    /// <summary>The coordinator when serving a cluster (<see cref="ServerOptions.ClusterFile"/>), else null.</summary>
+    public Casebook.Cluster.ClusterClient? Cluster { get; }
+
+    CasebookServer(WebApplication app, CasebookDb db, ServerOptions options, Casebook.Cluster.ClusterClient? cluster) { App = app; Db = db; Options = options; Cluster = cluster; }
 
     /// <summary>The addresses Kestrel listens on (with the real port when <see cref="ServerOptions.Port"/> was 0); after start.</summary>
     public IReadOnlyList<string> Urls => App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
@@ -42,6 +45,7 @@ public sealed class CasebookServer : IAsyncDisposable
     public static CasebookServer Create(ServerOptions options, Action<ILoggingBuilder>? logging = null)
     {
         options.Validate();
+        var cluster = options.ClusterFile != null ? Casebook.Server.Cluster.ClusterServing.Connect(options) : null;
         var store = new ServerStore(options.DbDirectory);
         var db = CasebookDb.Open(options.DbDirectory, new CasebookOptions { KeyFile = options.KeyFile });
         var signingKey = CasebookAuth.LoadSigningKey(options.JwtKeyFile, db.Directory);
@@ -68,15 +72,19 @@ public sealed class CasebookServer : IAsyncDisposable
         });
         var services = builder.Services;
         services.AddSingleton(options);
-        services.AddSingleton(db);
         services.AddSingleton(store);
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<AuditLog>();
-        services.AddSingleton<IngestJobs>();
         services.AddSingleton(new TokenSigningKey(signingKey));
-        services.AddSingleton<SliceRenderer>();
-        services.AddSingleton<DicomWeb.DicomWebIndex>(); // DICOMweb: the served instances and their QIDO attributes
-        AddFeeds(services, options);
+        if (cluster == null)
+        {
+            services.AddSingleton(db);
+            services.AddSingleton<IngestJobs>();
+            services.AddSingleton<SliceRenderer>();
+            services.AddSingleton<DicomWeb.DicomWebIndex>(); // DICOMweb: the served instances and their QIDO attributes
+            AddFeeds(services, options);
+        }
+        else Casebook.Server.Cluster.ClusterServing.AddServices(services, options, cluster); // the local db holds only keys and audit: never served
         // No cookies or antiforgery tokens are issued, so nothing needs persistent data-protection keys.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddProblemDetails();
@@ -156,8 +164,9 @@ public sealed class CasebookServer : IAsyncDisposable
 
         app.MapOpenApi().AllowAnonymous();
         app.MapScalarApiReference().AllowAnonymous();
-        ApiRoutes.Map(app);
-        return new CasebookServer(app, db, options);
+        if (cluster == null) ApiRoutes.Map(app);
+        else Casebook.Server.Cluster.ClusterRoutes.Map(app);
+        return new CasebookServer(app, db, options, cluster);
     }
 
     /// <summary>Hospital feeds (Feeds/): the DIMSE SCP and the MLLP listener, hosted beside Kestrel when their ports are given.</summary>
@@ -202,6 +211,7 @@ public sealed class CasebookServer : IAsyncDisposable
         await App.Services.GetRequiredService<IngestJobs>().DrainAsync();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (Cluster != null) await Cluster.DisposeAsync();
         Db.Dispose();
     }
 }

@@ -6,6 +6,9 @@ namespace Casebook.Server;
 public sealed class ServerOptions
 {
     public required string DbDirectory { get; init; }
+    /// <summary>Serve a cluster (its cluster.json) instead of a database; <see cref="DbDirectory"/> then holds only the server's
+    /// own tables (API keys, audit log, JWT key). See docs/server.md, "Serving a cluster".</summary>
+    public string? ClusterFile { get; init; }
     /// <summary>Patient pseudonym key file used by ingest (null: the engine's default, $CASEBOOK_KEY_FILE).</summary>
     public string? KeyFile { get; init; }
     public string Bind { get; init; } = "127.0.0.1";

@@ -7,14 +7,19 @@ static class Blobs
 {
     public static IResult Download(string sha256, CasebookDb db)
     {
-        if (sha256.Length != 64 || !sha256.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
-            throw new ArgumentException("a blob is named by its SHA-256: 64 lowercase hex digits");
+        CheckName(sha256);
         if (!db.Blobs.Exists(sha256)) throw new ProblemException(404, "Not found", $"no blob {sha256}");
         var bytes = db.Blobs.Read(sha256);
         return Results.Bytes(bytes, Sniff(bytes), fileDownloadName: sha256);
     }
 
-    static string Sniff(byte[] b)
+    internal static void CheckName(string sha256)
+    {
+        if (sha256.Length != 64 || !sha256.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+            throw new ArgumentException("a blob is named by its SHA-256: 64 lowercase hex digits");
+    }
+
+    internal static string Sniff(byte[] b)
     {
         bool At(int offset, string magic) => b.Length >= offset + magic.Length && magic.Select((ch, i) => b[offset + i] == ch).All(x => x);
         if (At(128, "DICM")) return "application/dicom";

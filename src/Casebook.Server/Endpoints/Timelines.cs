@@ -26,39 +26,49 @@ static class Timelines
     /// <summary>GET /api/search/summaries?study=A&amp;study=B…: per study its codes, validated flag and outcome summary, in the order asked.</summary>
     public static IResult Summaries(HttpContext ctx, CasebookDb db)
     {
-        var ids = ctx.Request.Query["study"].Where(v => !string.IsNullOrEmpty(v)).Select(v => v!).Distinct().ToList();
-        if (ids.Count == 0) throw new ArgumentException("give at least one 'study' (a study id; repeat the parameter for more)");
-        if (ids.Count > MaxSummaryStudies) throw new ArgumentException($"'study' given {ids.Count} times; the limit is {MaxSummaryStudies}");
+        var ids = SummaryIds(ctx);
         var list = new JsonArray();
         foreach (var id in ids)
         {
             var study = db.GetStudy(RequestValues.StudyId(id), withSegments: false);
-            if (study == null) { list.Add(new JsonObject { ["study_id"] = id, ["missing"] = true }); continue; }
-            var validated = study.PathologyFindings.OfType<JsonObject>().Any(f => f["validated"] is JsonValue v && v.TryGetValue<bool>(out var b) && b)
-                            || study.Metadata["diagnoses"] is JsonArray { Count: > 0 };
-            var outcomes = SimilarCases.OutcomesOf(db, id);
-            var kinds = new JsonObject();
-            foreach (var g in outcomes.OfType<JsonObject>().GroupBy(o => o["kind"]?.GetValue<string>() ?? "other"))
-                kinds[g.Key] = g.Count();
-            list.Add(new JsonObject
-            {
-                ["study_id"] = id,
-                ["clinical_codes"] = new JsonArray(study.ClinicalCodes.Select(c => (JsonNode)c).ToArray()),
-                ["validated"] = validated,
-                ["outcomes"] = new JsonObject
-                {
-                    ["total"] = outcomes.Count,
-                    ["kinds"] = kinds,
-                    ["items"] = new JsonArray(outcomes.OfType<JsonObject>().Take(SummaryItems).Select(o => (JsonNode)new JsonObject
-                    {
-                        ["kind"] = o["kind"]?.DeepClone(), ["origin"] = o["origin"]?.DeepClone(),
-                        ["text"] = o["text"]?.DeepClone() ?? (o["display"] ?? o["code"])?.DeepClone(),
-                        ["days_after"] = o["days_after"]?.DeepClone(), ["status"] = o["status"]?.DeepClone(),
-                    }).ToArray()),
-                },
-            });
+            list.Add(study == null ? new JsonObject { ["study_id"] = id, ["missing"] = true } : Summary(id, study, SimilarCases.OutcomesOf(db, id)));
         }
         ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{ids.Count} studies";
         return Results.Json(new JsonObject { ["studies"] = list });
+    }
+
+    internal static List<string> SummaryIds(HttpContext ctx)
+    {
+        var ids = ctx.Request.Query["study"].Where(v => !string.IsNullOrEmpty(v)).Select(v => v!).Distinct().ToList();
+        if (ids.Count == 0) throw new ArgumentException("give at least one 'study' (a study id; repeat the parameter for more)");
+        if (ids.Count > MaxSummaryStudies) throw new ArgumentException($"'study' given {ids.Count} times; the limit is {MaxSummaryStudies}");
+        return ids;
+    }
+
+    /// <summary>One study's summary: its codes, whether a clinician validated it, and its outcomes counted per kind.</summary>
+    internal static JsonObject Summary(string id, Casebook.Model.StudyRecord study, JsonArray outcomes)
+    {
+        var validated = study.PathologyFindings.OfType<JsonObject>().Any(f => f["validated"] is JsonValue v && v.TryGetValue<bool>(out var b) && b)
+                        || study.Metadata["diagnoses"] is JsonArray { Count: > 0 };
+        var kinds = new JsonObject();
+        foreach (var g in outcomes.OfType<JsonObject>().GroupBy(o => o["kind"]?.GetValue<string>() ?? "other"))
+            kinds[g.Key] = g.Count();
+        return new JsonObject
+        {
+            ["study_id"] = id,
+            ["clinical_codes"] = new JsonArray(study.ClinicalCodes.Select(c => (JsonNode)c).ToArray()),
+            ["validated"] = validated,
+            ["outcomes"] = new JsonObject
+            {
+                ["total"] = outcomes.Count,
+                ["kinds"] = kinds,
+                ["items"] = new JsonArray(outcomes.OfType<JsonObject>().Take(SummaryItems).Select(o => (JsonNode)new JsonObject
+                {
+                    ["kind"] = o["kind"]?.DeepClone(), ["origin"] = o["origin"]?.DeepClone(),
+                    ["text"] = o["text"]?.DeepClone() ?? (o["display"] ?? o["code"])?.DeepClone(),
+                    ["days_after"] = o["days_after"]?.DeepClone(), ["status"] = o["status"]?.DeepClone(),
+                }).ToArray()),
+            },
+        };
     }
 }

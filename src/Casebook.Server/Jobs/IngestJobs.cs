@@ -47,6 +47,10 @@ public sealed class IngestJobs(CasebookDb db, ServerOptions options) : IDisposab
     readonly ConcurrentDictionary<string, IngestJob> _jobs = new();
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
     readonly ConcurrentBag<Task> _running = new();
+    readonly Func<IngestJob, IProgress<Casebook.Progress>, IngestOptions, IngestResult>? _ingest;
+
+    /// <summary>Jobs that ingest with <paramref name="ingest"/> instead of a local database (a cluster: the log).</summary>
+    public IngestJobs(ServerOptions options, Func<IngestJob, IProgress<Casebook.Progress>, IngestOptions, IngestResult> ingest) : this(null!, options) => _ingest = ingest;
 
     public IngestJob? Get(string id) => _jobs.GetValueOrDefault(id);
 
@@ -67,8 +71,12 @@ public sealed class IngestJobs(CasebookDb db, ServerOptions options) : IDisposab
             var progress = new SyncProgress(p => { job.Stage = p.Stage; job.Done = p.Done; job.Total = p.Total; });
             var ingestOptions = new IngestOptions { Message = job.Message ?? $"ingest job {job.Id} by {job.Owner}" };
             if (options.IngestBatchSize is { } batch) ingestOptions.BatchSize = batch;
-            job.Result = db.Ingest([job.Folder], ingestOptions, progress);
-            db.SaveIndexes();
+            if (_ingest != null) job.Result = _ingest(job, progress, ingestOptions);
+            else
+            {
+                job.Result = db.Ingest([job.Folder], ingestOptions, progress);
+                db.SaveIndexes();
+            }
             job.State = "succeeded";
         }
         catch (Exception e)

@@ -90,7 +90,8 @@ public static class SimilarCases
             .OrderByDescending(x => x.Score).ThenBy(x => x.SegmentId, StringComparer.Ordinal).Take(limit).ToList();
     }
 
-    static string? StudyText(StudyRecord s)
+    /// <summary>The text a study query searches with (report, else its paragraphs), cut to <see cref="MaxQueryText"/>.</summary>
+    public static string? StudyText(StudyRecord s)
     {
         var text = !string.IsNullOrWhiteSpace(s.ReportText) ? s.ReportText
             : string.Join("\n", s.Segments.Where(g => g.Kind is SegmentKind.ReportParagraph or SegmentKind.DictationSegment && !string.IsNullOrWhiteSpace(g.Text)).Select(g => g.Text));
@@ -98,7 +99,8 @@ public static class SimilarCases
         return text.Length <= MaxQueryText ? text : text[..MaxQueryText];
     }
 
-    static float[]? PooledImage(StudyRecord s)
+    /// <summary>The study's slice vectors mean-pooled and re-normalised (null when it has none).</summary>
+    public static float[]? PooledImage(StudyRecord s)
     {
         var vectors = s.Segments.Where(g => g.Kind == SegmentKind.ImageSlice && g.ImageEmbedding != null).Select(g => g.ImageEmbedding!).ToList();
         if (vectors.Count == 0) return null;
@@ -136,7 +138,7 @@ public static class SimilarCases
     }
 
     /// <summary>Per code (or display when uncoded): the hits that had it. Provisional clinician diagnoses are not counted.</summary>
-    static List<SimilarOutcomeCount> Summarise(List<SimilarCase> results)
+    public static List<SimilarOutcomeCount> Summarise(List<SimilarCase> results)
     {
         var groups = new Dictionary<string, (string? Display, SortedSet<string> Ids)>(StringComparer.OrdinalIgnoreCase);
         foreach (var r in results)

@@ -201,7 +201,7 @@ public sealed partial class CasebookDb
 
     static JsonObject Stamp(string status, Attribution who) => new()
     {
-        ["status"] = status, ["author"] = who.Author, ["role"] = who.Role, ["time"] = Now(), ["reason"] = who.Reason,
+        ["status"] = status, ["author"] = who.Author, ["role"] = who.Role, ["time"] = who.Time ?? Now(), ["reason"] = who.Reason,
     };
 
     static string FindingTerms(StudyRecord s)

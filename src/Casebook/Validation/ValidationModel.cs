@@ -2,8 +2,9 @@ using System.Text.Json.Nodes;
 
 namespace Casebook.Validation;
 
-/// <summary>Who makes a validation change and why: recorded on the version it makes.</summary>
-public sealed record Attribution(string Author, string Role, string? Reason = null);
+/// <summary>Who makes a validation change and why: recorded on the version it makes. <paramref name="Time"/> is when the
+/// clinician acted when that is not now (a cluster shard applying the change from its log, possibly again after a restore).</summary>
+public sealed record Attribution(string Author, string Role, string? Reason = null, string? Time = null);
 
 /// <summary>
 /// Roles allowed to change a study's clinical content. <c>validator</c> and <c>clinician</c> may confirm or reject

@@ -1,0 +1,76 @@
+using Casebook.Server.Audit;
+using Casebook.Server.Endpoints;
+using Casebook.Server.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Casebook.Server.Cluster;
+
+/// <summary>
+/// The route table of `serve --cluster`: every route of <see cref="ApiRoutes"/>, with the same roles (policies) and audit
+/// actions. Routes the cluster answers go to <see cref="ClusterEndpoints"/> (or the single-node handler where it needs no
+/// database: token, keys, audit, ingest jobs); the others answer 501 problem details that name the endpoint and the reason.
+/// A test checks that both tables list the same routes.
+/// </summary>
+public static class ClusterRoutes
+{
+    const string NoImages = "slices, thumbnails and image queries need each shard's image data on the serving node";
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/health", ClusterEndpoints.Health).AllowAnonymous().WithSummary("Liveness and the log's last sequence (no key needed)");
+
+        var api = app.MapGroup("/api").RequireAuthorization(Roles.Policies.AnyRole);
+        api.MapPost("/token", Auth.IssueToken).WithMetadata(new AuditedAttribute("login")).WithSummary("Exchange an API key for a short-lived JWT");
+
+        api.MapGet("/search", ClusterEndpoints.Search).WithMetadata(new AuditedAttribute("search")).WithSummary("Search through the cluster (same JSON as `casebook search --json`)");
+        api.MapPost("/search/image", ClusterEndpoints.NotYet("POST /api/search/image", NoImages)).WithMetadata(new AuditedAttribute("search"), new UploadLimit(UploadLimit.Kind.ImageQuery)).DisableAntiforgery();
+
+        api.MapGet("/studies/{studyId}", ClusterEndpoints.Detail).WithMetadata(new AuditedAttribute("study.view")).WithSummary("A study from its shard");
+        api.MapGet("/studies/{studyId}/history", ClusterEndpoints.History).WithMetadata(new AuditedAttribute("study.history")).WithSummary("The versions (of its shard) in which a study changed");
+        api.MapGet("/studies/{studyId}/slices/{index:int}", ClusterEndpoints.NotYet("GET /api/studies/{id}/slices/{index}", NoImages)).WithMetadata(new AuditedAttribute("study.slice"));
+        api.MapGet("/studies/{studyId}/timeline", ClusterEndpoints.Timeline).WithMetadata(new AuditedAttribute("study.timeline")).WithSummary("A study's timeline and outcomes from its shard");
+        api.MapGet("/search/summaries", ClusterEndpoints.Summaries).WithMetadata(new AuditedAttribute("search.summaries")).WithSummary("Per study: codes, validated, outcome summary");
+        api.MapGet("/studies/{studyId}/thumbnail", ClusterEndpoints.NotYet("GET /api/studies/{id}/thumbnail", NoImages));
+        api.MapGet("/blobs/{sha256}", ClusterEndpoints.Blob).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("blob.download"))
+            .WithSummary("An original binary from the object store; not for researchers");
+
+        api.MapPost("/patients/lookup", ClusterEndpoints.PatientLookup).RequireAuthorization(Roles.Policies.ClinicalLookup).WithMetadata(new AuditedAttribute("patient.lookup"))
+            .WithSummary("A patient's studies by MRN, from the patient's shard; clinicians and admins");
+
+        api.MapPost("/studies/{studyId}/validate", ClusterEndpoints.Validate).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.validate")).WithSummary("Confirm or reject a finding, through the log; 409 when stale");
+        api.MapPost("/studies/{studyId}/diagnose", ClusterEndpoints.Diagnose).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.diagnose")).WithSummary("Set a diagnosis, through the log; 409 when stale");
+        api.MapPost("/studies/{studyId}/regions", ClusterEndpoints.Region).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("study.region")).WithSummary("Draw a region, through the log; 409 when stale");
+        api.MapGet("/similar", ClusterEndpoints.Similar).RequireAuthorization(Roles.Policies.Validation).WithMetadata(new AuditedAttribute("similar")).WithSummary("Similar cases with outcomes (same JSON as `casebook similar --json`)");
+        api.MapGet("/findings/models", ClusterEndpoints.NotYet("GET /api/findings/models", "finding classifiers are trained per database, not per cluster")).RequireAuthorization(Roles.Policies.Validation);
+        api.MapPost("/findings/train", ClusterEndpoints.NotYet("POST /api/findings/train", "training gathers clinicians' rulings from one database")).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("findings.train"));
+        api.MapPost("/findings/suggest", ClusterEndpoints.NotYet("POST /api/findings/suggest", "suggested findings would have to go through the log")).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("findings.suggest"));
+        api.MapPost("/cohorts/run", ClusterEndpoints.NotYet("POST /api/cohorts/run", "cohort queries are not scattered over the shards yet")).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("cohort.run"));
+
+        api.MapGet("/versions", ClusterEndpoints.Versions).WithSummary("Every shard's versions, each with its shard (`casebook versions --cluster F --json`)");
+        api.MapGet("/stats", ClusterEndpoints.Stats).WithSummary("Counts summed over the shards (researchers see counts under 11 as \"<11\")");
+        api.MapGet("/export", ClusterEndpoints.NotYet("GET /api/export", "export reads one database's table")).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"));
+
+        api.MapPost("/ingest", Endpoints.Ingest.Upload).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("ingest"), new UploadLimit(UploadLimit.Kind.Ingest))
+            .DisableAntiforgery().WithSummary("Upload files (multipart) and ingest them into the cluster log as a background job");
+        api.MapGet("/jobs/{jobId}", Endpoints.Ingest.Job).RequireAuthorization(Roles.Policies.Admin).WithSummary("An ingest job's progress and result");
+
+        api.MapGet("/audit", AuditEndpoints.Read).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("audit.read"));
+        api.MapPost("/keys", Auth.CreateKey).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("keys.create"));
+        api.MapGet("/keys", Auth.ListKeys).RequireAuthorization(Roles.Policies.Admin);
+
+        // DICOMweb reads and writes one database's instances: not distributed yet (same roles as one node, so refusals are the same).
+        var dicomweb = app.MapGroup("/dicomweb").RequireAuthorization(Roles.Policies.AnyRole);
+        var why = "DICOMweb serves one database's instance index";
+        dicomweb.MapPost("/studies", ClusterEndpoints.NotYet("POST /dicomweb/studies", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        dicomweb.MapPost("/studies/{study}", ClusterEndpoints.NotYet("POST /dicomweb/studies/{study}", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        foreach (var path in new[] { "/studies", "/series", "/instances", "/studies/{study}/series", "/studies/{study}/instances", "/studies/{study}/series/{series}/instances" })
+            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        foreach (var path in new[] { "/studies/{study}", "/studies/{study}/series/{series}", "/studies/{study}/series/{series}/instances/{sop}" })
+            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve"));
+        foreach (var path in new[] { "/studies/{study}/metadata", "/studies/{study}/series/{series}/metadata", "/studies/{study}/series/{series}/instances/{sop}/metadata" })
+            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.metadata"));
+        foreach (var path in new[] { "/studies/{study}/series/{series}/instances/{sop}/rendered", "/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/rendered" })
+            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.rendered"));
+    }
+}

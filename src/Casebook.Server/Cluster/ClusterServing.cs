@@ -1,0 +1,34 @@
+using Casebook.Cluster;
+using Casebook.Ingest;
+using Casebook.Server.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Casebook.Server.Cluster;
+
+/// <summary>
+/// `serve --cluster FILE`: the server connects to the cluster as its coordinator. Its own directory (<see cref="ServerOptions.DbDirectory"/>)
+/// holds only the server's tables (API keys, audit log) and JWT key, in an empty engine database that is never served: every
+/// data endpoint answers from the cluster (ClusterRoutes), so a missing route can never fall back to local data.
+/// </summary>
+static class ClusterServing
+{
+    public static ClusterClient Connect(ServerOptions options)
+    {
+        if (options.DimsePort != null || options.MllpPort != null)
+            throw new ArgumentException("--dimse-port and --mllp-port are not available with --cluster yet (the feeds write into one database)");
+        var config = ClusterConfig.Load(options.ClusterFile!);
+        if (!File.Exists(Path.Combine(options.DbDirectory, "casebook.db"))) CasebookDb.Open(options.DbDirectory).Dispose();
+        return ClusterClient.ConnectAsync(config).GetAwaiter().GetResult();
+    }
+
+    public static void AddServices(IServiceCollection services, ServerOptions options, ClusterClient cluster)
+    {
+        services.AddSingleton(cluster);
+        // Upload jobs ingest into the log: the pipeline runs here with the deployment's key file, every touched shard applies it.
+        services.AddSingleton(new IngestJobs(options, (job, _, ingestOptions) =>
+        {
+            var r = cluster.IngestAsync([job.Folder], ingestOptions).GetAwaiter().GetResult();
+            return new IngestResult(r.Found, r.Appended, 0, r.Unchanged, [], r.Errors);
+        }));
+    }
+}
