@@ -20,16 +20,30 @@ static class ClusterEndpoints
 
     public static async Task<IResult> Search(HttpContext ctx, ClusterClient cluster, ServerOptions o)
     {
+        var q = RequestValues.String(ctx.Request, "q", o.MaxQueryTextLength) ?? throw new ArgumentException("'q' (the search text) is required; search by image with POST /api/search/image");
+        return await Run(ctx, cluster, o, new ShardSearchRequest { Text = q }, null);
+    }
+
+    /// <summary>POST /api/search/image: the coordinator embeds the picture once; shards search their image slices with it.</summary>
+    public static async Task<IResult> Image(HttpContext ctx, ClusterClient cluster, ServerOptions o)
+    {
+        var (bytes, text, form) = await Endpoints.Search.ReadImageQueryAsync(ctx, o);
+        var vector = ShardSearch.EmbedImageQuery(Casebook.Embed.EmbedderCache.Image(null), bytes);
+        return await Run(ctx, cluster, o, new ShardSearchRequest { Text = text, ImageVector = vector }, form);
+    }
+
+    static async Task<IResult> Run(HttpContext ctx, ClusterClient cluster, ServerOptions o, ShardSearchRequest request, IFormCollection? form)
+    {
         var r = ctx.Request;
-        var q = RequestValues.String(r, "q", o.MaxQueryTextLength) ?? throw new ArgumentException("'q' (the search text) is required; search by image with POST /api/search/image");
-        if (RequestValues.String(r, "as_of", 32) != null) throw NotDistributed("GET /api/search?as_of", "each shard numbers its own versions, so a cluster-wide as-of needs a log-sequence mapping");
+        string? Value(string name, int max) => Endpoints.Search.Value(r, form, name, max);
+        if (Value("as_of", 32) != null) throw NotDistributed("search with as_of", "each shard numbers its own versions, so a cluster-wide as-of needs a log-sequence mapping");
         var limit = 10;
-        if (RequestValues.String(r, "limit", 16) is { } limitText && (!int.TryParse(limitText, out limit) || limit < 1 || limit > o.MaxSearchLimit))
+        if (Value("limit", 16) is { } limitText && (!int.TryParse(limitText, out limit) || limit < 1 || limit > o.MaxSearchLimit))
             throw new ArgumentException($"'limit' must be an integer from 1 to {o.MaxSearchLimit}, not '{limitText}'");
-        var request = new ShardSearchRequest
+        request = request with
         {
-            Text = q, Filter = RequestValues.String(r, "where", o.MaxFilterLength), Limit = limit, Exact = RequestValues.String(r, "exact", 8) is "true" or "1",
-            Mode = RequestValues.String(r, "mode", 16) switch
+            Filter = Value("where", o.MaxFilterLength), Limit = limit, Exact = Value("exact", 8) is "true" or "1",
+            Mode = Value("mode", 16) switch
             {
                 null or "hybrid" => SearchMode.Hybrid, "bm25" => SearchMode.Bm25, "dense" => SearchMode.Dense,
                 var m => throw new ArgumentException($"'mode' must be bm25, dense or hybrid, not '{m}'"),

@@ -14,7 +14,7 @@ namespace Casebook.Server.Cluster;
 /// </summary>
 public static class ClusterRoutes
 {
-    const string NoImages = "slices, thumbnails and image queries need each shard's image data on the serving node";
+    const string NoImages = "slices and thumbnails need each shard's image data on the serving node";
 
     public static void Map(WebApplication app)
     {
@@ -24,7 +24,7 @@ public static class ClusterRoutes
         api.MapPost("/token", Auth.IssueToken).WithMetadata(new AuditedAttribute("login")).WithSummary("Exchange an API key for a short-lived JWT");
 
         api.MapGet("/search", ClusterEndpoints.Search).WithMetadata(new AuditedAttribute("search")).WithSummary("Search through the cluster (same JSON as `casebook search --json`)");
-        api.MapPost("/search/image", ClusterEndpoints.NotYet("POST /api/search/image", NoImages)).WithMetadata(new AuditedAttribute("search"), new UploadLimit(UploadLimit.Kind.ImageQuery)).DisableAntiforgery();
+        api.MapPost("/search/image", ClusterEndpoints.Image).WithMetadata(new AuditedAttribute("search"), new UploadLimit(UploadLimit.Kind.ImageQuery)).DisableAntiforgery();
 
         api.MapGet("/studies/{studyId}", ClusterEndpoints.Detail).WithMetadata(new AuditedAttribute("study.view")).WithSummary("A study from its shard");
         api.MapGet("/studies/{studyId}/history", ClusterEndpoints.History).WithMetadata(new AuditedAttribute("study.history")).WithSummary("The versions (of its shard) in which a study changed");

@@ -15,6 +15,13 @@ static class Search
 
     public static async Task<IResult> Image(HttpContext ctx, CasebookDb db, ServerOptions o)
     {
+        var (bytes, text, form) = await ReadImageQueryAsync(ctx, o);
+        return Run(ctx, db.Search(text, bytes), ctx.Request, o, form);
+    }
+
+    /// <summary>The multipart image query: the picture (field 'image', size-limited) and optional text 'q'.</summary>
+    internal static async Task<(byte[] Image, string? Text, IFormCollection Form)> ReadImageQueryAsync(HttpContext ctx, ServerOptions o)
+    {
         var r = ctx.Request;
         if (!r.HasFormContentType) throw new ArgumentException("send the image as multipart/form-data in a field named 'image'");
         var form = await RequestValues.ReadFormAsync(r);
@@ -25,17 +32,20 @@ static class Search
         await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, ctx.RequestAborted);
         var text = form["q"].ToString();
         if (text.Length > o.MaxQueryTextLength) throw new ArgumentException($"'q' is {text.Length} characters; the limit is {o.MaxQueryTextLength}");
-        return Run(ctx, db.Search(text.Length > 0 ? text : null, bytes), r, o, form);
+        return (bytes, text.Length > 0 ? text : null, form);
+    }
+
+    /// <summary>A search option from the form (image search) or else the query string.</summary>
+    internal static string? Value(HttpRequest r, IFormCollection? form, string name, int max)
+    {
+        if (form == null || !form.TryGetValue(name, out var v) || v.Count == 0 || string.IsNullOrEmpty(v[0])) return RequestValues.String(r, name, max);
+        return v[0]!.Length <= max ? v[0] : throw new ArgumentException($"'{name}' is {v[0]!.Length} characters; the limit is {max}");
     }
 
     static IResult Run(HttpContext ctx, SearchQuery query, HttpRequest r, ServerOptions o, IFormCollection? form = null)
     {
         // Image search takes its options from the form or the query string; text search from the query string.
-        string? Value(string name, int max)
-        {
-            if (form == null || !form.TryGetValue(name, out var v) || v.Count == 0 || string.IsNullOrEmpty(v[0])) return RequestValues.String(r, name, max);
-            return v[0]!.Length <= max ? v[0] : throw new ArgumentException($"'{name}' is {v[0]!.Length} characters; the limit is {max}");
-        }
+        string? Value(string name, int max) => Search.Value(r, form, name, max);
         if (Value("where", o.MaxFilterLength) is { } where) query.Where(where);
         if (Value("mode", 16) is { } mode)
             query.Mode(mode switch

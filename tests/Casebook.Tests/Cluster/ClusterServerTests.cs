@@ -115,6 +115,18 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         Assert.NotEmpty(JsonNode.Parse(await p2.Content.ReadAsStringAsync())!["studies"]!.AsArray());
         Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "researcher").PostAsJsonAsync("api/patients/lookup", new { mrn = "PAT-3" })).StatusCode);
 
+        // Image search: the same multipart request, the same studies and image slices as one node.
+        async Task<JsonNode> ImageSearch(CasebookServer s)
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(File.ReadAllBytes(Path.Combine(f.Corpus, "images/p8.png"))), "image", "p8.png" }, { new StringContent("5"), "limit" } };
+            var response = await As(s, "clinician").PostAsync("api/search/image", form);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["results"]!;
+        }
+        var image1 = await ImageSearch(one);
+        Assert.Equal(5, image1.AsArray().Count);
+        ClusterTests.SameUpToFloatRounding(image1, await ImageSearch(cl), "POST /api/search/image");
+
         // Not distributed yet: RFC 9457 501 naming the endpoint; still behind authentication.
         var thumbnail = await As(cl, "clinician").GetAsync("api/studies/CL-0003/thumbnail");
         Assert.Equal(HttpStatusCode.NotImplemented, thumbnail.StatusCode);

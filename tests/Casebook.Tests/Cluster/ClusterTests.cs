@@ -246,7 +246,7 @@ public sealed class ClusterTests(LocalClusterFixture f)
 
     // Cosines are sums of floats; TensorPrimitives may group a reduction differently by array alignment, so the 6th
     // decimal of a score can differ by one between two runs of the same query even on one node. Everything else is exact.
-    static void SameUpToFloatRounding(JsonNode? one, JsonNode? cluster, string what)
+    internal static void SameUpToFloatRounding(JsonNode? one, JsonNode? cluster, string what)
     {
         switch (one)
         {
