@@ -61,6 +61,18 @@ static class ClusterEndpoints
         return Results.Json(Studies.StudyJson(study, RequestValues.IsResearcher(ctx.User)));
     }
 
+    public static async Task<IResult> Slice(string studyId, int index, HttpContext ctx, ClusterClient cluster, SliceRenderer renderer) =>
+        Studies.Slice(await Load(studyId, ctx, cluster), index, ctx, renderer);
+
+    public static async Task<IResult> Thumbnail(string studyId, HttpContext ctx, ClusterClient cluster, SliceRenderer renderer) =>
+        Studies.Thumbnail(await Load(studyId, ctx, cluster), ctx, renderer);
+
+    static async Task<Casebook.Model.StudyRecord> Load(string studyId, HttpContext ctx, ClusterClient cluster)
+    {
+        if (ctx.Request.Query.ContainsKey("as_of")) throw NotDistributed("as_of on a study", "each shard numbers its own versions");
+        return await cluster.GetStudyAsync(RequestValues.StudyId(studyId), ctx.RequestAborted) ?? throw new ProblemException(404, "Not found", $"no study '{studyId}'");
+    }
+
     public static async Task<IResult> History(string studyId, HttpContext ctx, ClusterClient cluster)
     {
         var rows = await cluster.StudyRowsAsync(RequestValues.StudyId(studyId), ctx.RequestAborted) ?? throw new ProblemException(404, "Not found", $"no study '{studyId}'");

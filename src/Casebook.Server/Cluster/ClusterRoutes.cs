@@ -14,7 +14,6 @@ namespace Casebook.Server.Cluster;
 /// </summary>
 public static class ClusterRoutes
 {
-    const string NoImages = "slices and thumbnails need each shard's image data on the serving node";
 
     public static void Map(WebApplication app)
     {
@@ -28,10 +27,10 @@ public static class ClusterRoutes
 
         api.MapGet("/studies/{studyId}", ClusterEndpoints.Detail).WithMetadata(new AuditedAttribute("study.view")).WithSummary("A study from its shard");
         api.MapGet("/studies/{studyId}/history", ClusterEndpoints.History).WithMetadata(new AuditedAttribute("study.history")).WithSummary("The versions (of its shard) in which a study changed");
-        api.MapGet("/studies/{studyId}/slices/{index:int}", ClusterEndpoints.NotYet("GET /api/studies/{id}/slices/{index}", NoImages)).WithMetadata(new AuditedAttribute("study.slice"));
+        api.MapGet("/studies/{studyId}/slices/{index:int}", ClusterEndpoints.Slice).WithMetadata(new AuditedAttribute("study.slice"));
         api.MapGet("/studies/{studyId}/timeline", ClusterEndpoints.Timeline).WithMetadata(new AuditedAttribute("study.timeline")).WithSummary("A study's timeline and outcomes from its shard");
         api.MapGet("/search/summaries", ClusterEndpoints.Summaries).WithMetadata(new AuditedAttribute("search.summaries")).WithSummary("Per study: codes, validated, outcome summary");
-        api.MapGet("/studies/{studyId}/thumbnail", ClusterEndpoints.NotYet("GET /api/studies/{id}/thumbnail", NoImages));
+        api.MapGet("/studies/{studyId}/thumbnail", ClusterEndpoints.Thumbnail);
         api.MapGet("/blobs/{sha256}", ClusterEndpoints.Blob).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("blob.download"))
             .WithSummary("An original binary from the object store; not for researchers");
 

@@ -24,6 +24,8 @@ static class ClusterServing
     public static void AddServices(IServiceCollection services, ServerOptions options, ClusterClient cluster)
     {
         services.AddSingleton(cluster);
+        // Slices and thumbnails render from the object store, where the shards' binaries live by content hash.
+        services.AddSingleton(new Endpoints.SliceRenderer(blob => cluster.Log.GetBlobAsync(blob.Sha256).GetAwaiter().GetResult()));
         // Upload jobs ingest into the log: the pipeline runs here with the deployment's key file, every touched shard applies it.
         services.AddSingleton(new IngestJobs(options, (job, _, ingestOptions) =>
         {

@@ -10,10 +10,13 @@ namespace Casebook.Server.Endpoints;
 /// <summary>
 /// Renders a study's image slices to PNG: DICOM through the engine's renderer (modality LUT, VOI window or a named preset
 /// such as "lung"), stored PNG/JPEG images as they are. Rendered PNGs are kept in a small bounded cache, keyed by content
-/// hash, frame, preset and size, so scrolling back and forth does not re-decode.
+/// hash, frame, preset and size, so scrolling back and forth does not re-decode. Binaries come from the database's blob
+/// store, or, serving a cluster, from the log's object store (where every shard's binaries live by content hash).
 /// </summary>
-public sealed class SliceRenderer(CasebookDb db)
+public sealed class SliceRenderer(Func<BlobRef, byte[]> readBlob)
 {
+    public SliceRenderer(CasebookDb db) : this(db.ReadBlob) { }
+
     public const int ThumbnailSide = 160;
     const int CacheEntries = 512;
     readonly ConcurrentDictionary<(string Sha, int Frame, string? Preset, int Side), byte[]> _cache = new();
@@ -24,7 +27,7 @@ public sealed class SliceRenderer(CasebookDb db)
         var frame = slice.Source.Frame ?? 0;
         var key = (blob.Sha256, frame, preset?.ToLowerInvariant(), maxSide);
         if (_cache.TryGetValue(key, out var cached)) return cached;
-        var bytes = db.ReadBlob(blob);
+        var bytes = readBlob(blob);
         DecodedImage image;
         if (DicomSliceRendering.LooksLikeDicom(bytes))
         {

@@ -78,20 +78,25 @@ static class Studies
         return Results.Json(new JsonObject { ["study_id"] = studyId, ["history"] = rows });
     }
 
-    public static IResult Slice(string studyId, int index, HttpContext ctx, CasebookDb db, SliceRenderer renderer)
+    public static IResult Slice(string studyId, int index, HttpContext ctx, CasebookDb db, SliceRenderer renderer) =>
+        Slice(Load(db, studyId, ctx.Request), index, ctx, renderer);
+
+    public static IResult Thumbnail(string studyId, HttpContext ctx, CasebookDb db, SliceRenderer renderer) =>
+        Thumbnail(Load(db, studyId, ctx.Request), ctx, renderer);
+
+    /// <summary>Slice <paramref name="index"/> of a loaded study as PNG (one node and the cluster server share it).</summary>
+    internal static IResult Slice(StudyRecord study, int index, HttpContext ctx, SliceRenderer renderer)
     {
-        var study = Load(db, studyId, ctx.Request);
         var slices = study.Segments.Where(g => g.Kind == SegmentKind.ImageSlice).ToList();
-        if (index < 0 || index >= slices.Count) throw new ProblemException(404, "Not found", $"study '{studyId}' has {slices.Count} slices; no slice {index}");
+        if (index < 0 || index >= slices.Count) throw new ProblemException(404, "Not found", $"study '{study.StudyId}' has {slices.Count} slices; no slice {index}");
         var preset = RequestValues.String(ctx.Request, "preset", 32);
         return Png(ctx, renderer.RenderPng(study, slices[index], preset));
     }
 
-    public static IResult Thumbnail(string studyId, HttpContext ctx, CasebookDb db, SliceRenderer renderer)
+    internal static IResult Thumbnail(StudyRecord study, HttpContext ctx, SliceRenderer renderer)
     {
-        var study = Load(db, studyId, ctx.Request);
         var slice = study.Segments.FirstOrDefault(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null)
-                    ?? throw new ProblemException(404, "Not found", $"study '{studyId}' has no images");
+                    ?? throw new ProblemException(404, "Not found", $"study '{study.StudyId}' has no images");
         return Png(ctx, renderer.RenderPng(study, slice, null, SliceRenderer.ThumbnailSide));
     }
 

@@ -128,11 +128,22 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         ClusterTests.SameUpToFloatRounding(image1, await ImageSearch(cl), "POST /api/search/image");
 
         // Not distributed yet: RFC 9457 501 naming the endpoint; still behind authentication.
-        var thumbnail = await As(cl, "clinician").GetAsync("api/studies/CL-0003/thumbnail");
-        Assert.Equal(HttpStatusCode.NotImplemented, thumbnail.StatusCode);
-        Assert.Equal("application/problem+json", thumbnail.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("GET /api/studies/{id}/thumbnail", (await thumbnail.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/studies/CL-0003/thumbnail")).StatusCode);
+        var export = await As(cl, "admin").GetAsync("api/export");
+        Assert.Equal(HttpStatusCode.NotImplemented, export.StatusCode);
+        Assert.Equal("application/problem+json", export.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("GET /api/export", (await export.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/export")).StatusCode);
+
+        // Slices and thumbnails render from the object store: the same PNG bytes as one node; a study without images is a 404.
+        foreach (var path in new[] { "api/studies/CL-0008/thumbnail", "api/studies/CL-0008/slices/0" })
+        {
+            var png = await As(cl, "clinician").GetAsync(path);
+            Assert.True(png.IsSuccessStatusCode, $"{path}: {(int)png.StatusCode} {await png.Content.ReadAsStringAsync()}");
+            Assert.Equal("image/png", png.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(await As(one, "clinician").GetByteArrayAsync(path), await png.Content.ReadAsByteArrayAsync());
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await As(cl, "clinician").GetAsync("api/studies/CL-0003/thumbnail")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/studies/CL-0008/thumbnail")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/search?q=x")).StatusCode);
 
         // Upload ingest goes into the cluster log as a job; the study then reads the same from both servers.
