@@ -103,8 +103,8 @@ public static class LocalCluster
 
     public static void Down(ClusterConfig config)
     {
-        // Silos first (they hold the log open), then NATS and Redis.
-        foreach (var n in config.Nodes.OrderBy(n => n.Role == "silo" ? 0 : 1))
+        // Workers and silos first (they hold the log open), then NATS and Redis.
+        foreach (var n in config.Nodes.OrderBy(n => n.Role is "silo" or "worker" ? 0 : 1))
         {
             if (!Alive(n.Pid)) continue;
             try { using var p = Process.GetProcessById(n.Pid); p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
@@ -117,7 +117,8 @@ public static class LocalCluster
 
     /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port).</summary>
     public static List<NodeHealth> Status(ClusterConfig config) =>
-        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, Alive(n.Pid) && Accepts(n.Role == "silo" ? n.Port2 : n.Port))).ToList();
+        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port,
+            n.Role == "worker" ? Workers.LocalWorkers.Healthy(n) : Alive(n.Pid) && Accepts(n.Role == "silo" ? n.Port2 : n.Port))).ToList();
 
     public static bool Alive(int pid)
     {
@@ -152,7 +153,7 @@ public static class LocalCluster
     }
 
     /// <summary>Starts a process in its own session (setsid) with output to a log file, so it outlives this command.</summary>
-    static int Spawn(string program, string[] args, string logFile)
+    internal static int Spawn(string program, string[] args, string logFile)
     {
         static string Q(string s) => "'" + s.Replace("'", "'\\''") + "'";
         var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };
