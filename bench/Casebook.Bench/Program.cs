@@ -38,7 +38,8 @@ foreach (var suite in suites)
         "texture" => TextureBenchmarks.Run(shared),
         "feeds" => FeedBenchmarks.Run(shared, work),
         "cluster" => ClusterBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, all)"),
+        "cluster-workers" => ClusterWorkerBenchmarks.Run(work), // ingest with 1, 2, 4 workers (docs/cluster.md)
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-workers, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

@@ -44,6 +44,8 @@ public sealed class WorkJob
 public sealed class WorkQueue : IAsyncDisposable
 {
     public const string Stream = "CASEBOOK_WORK", Consumer = "workers", SubjectPrefix = "casebook.work.";
+    /// <summary>A job whose workers died this many times (a poison input crashing the engine) is answered with an error instead.</summary>
+    public const int MaxDeliveries = 5;
     const string ResultBucket = "casebook-results", InputBucket = "casebook-work";
     /// <summary>Results and inputs expire after a day: long enough for any ingest to read them, short enough not to pile up.</summary>
     static readonly TimeSpan Keep = TimeSpan.FromDays(1);
@@ -76,7 +78,7 @@ public sealed class WorkQueue : IAsyncDisposable
                 await _js.CreateOrUpdateStreamAsync(new StreamConfig(Stream, [SubjectPrefix + "*"])
                 {
                     NumReplicas = _replicas, Storage = StreamConfigStorage.File, Retention = StreamConfigRetention.Workqueue,
-                    MaxMsgSize = 1 << 20, DuplicateWindow = TimeSpan.FromMinutes(10),
+                    MaxMsgSize = 8 << 20, DuplicateWindow = TimeSpan.FromMinutes(10),
                 }, ct);
                 await ConsumerAsync(ct);
                 var kv = _js.CreateKeyValueStoreContext();

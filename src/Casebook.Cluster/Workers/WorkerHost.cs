@@ -65,6 +65,15 @@ public static class WorkerHost
             return;
         }
         var delivery = msg.Metadata?.NumDelivered ?? 1;
+        if (delivery > WorkQueue.MaxDeliveries)
+        {
+            // Every earlier delivery ended without an answer (the worker died): do not let one input kill every worker.
+            var error = new WorkResult { Error = $"{job.Kind} job abandoned: {delivery - 1} workers died or stalled while running it" };
+            await queue.PutResultAsync(job.Id, JsonSerializer.SerializeToUtf8Bytes(error), ct);
+            await msg.AckAsync(cancellationToken: ct);
+            Log($"abandoned {job.Kind} {job.Id} delivery {delivery}");
+            return;
+        }
         Log($"start {job.Kind} {job.Id} delivery {delivery}");
         using var working = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var progress = Task.Run(async () =>
