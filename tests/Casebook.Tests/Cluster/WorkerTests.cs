@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Casebook.Cluster;
 using Casebook.Extract.Documents;
 using Casebook.Model;
+using Xunit.Abstractions;
 
 namespace Casebook.Tests.Cluster;
 
