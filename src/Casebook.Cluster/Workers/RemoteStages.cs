@@ -23,16 +23,17 @@ public sealed class RemoteStages : IAsyncDisposable
     static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(30);
 
     readonly WorkQueue _queue;
+    readonly List<string> _workers;
     readonly CancellationTokenSource _stop = new();
     Task _prefetch = Task.CompletedTask;
 
-    RemoteStages(WorkQueue queue) { _queue = queue; }
+    RemoteStages(WorkQueue queue, List<string> workers) { _queue = queue; _workers = workers; }
 
     public static async Task<RemoteStages> ConnectAsync(ClusterConfig config, CancellationToken ct = default)
     {
         var queue = new WorkQueue(config);
         await queue.EnsureAsync(TimeSpan.FromSeconds(60), ct);
-        return new RemoteStages(queue);
+        return new RemoteStages(queue, config.Nodes.Where(n => n.Role == "worker").Select(n => n.Name).ToList());
     }
 
     /// <summary>Plugs the remote stages into a database's options and an ingest's options, and queues the slow jobs ahead.</summary>
@@ -87,12 +88,14 @@ public sealed class RemoteStages : IAsyncDisposable
         public string Name => options.Engine;
         public Transcript Transcribe(DecodedAudio audio, CancellationToken ct = default)
         {
-            var r = remote.SubmitAsrAsync(audio, options, ct).ContinueWith(t => remote.ResultAsync(t.Result), ct).Unwrap().GetAwaiter().GetResult();
+            var r = remote.TranscribeAsync(audio, options, ct).GetAwaiter().GetResult();
             if (r.Error != null) throw new SpeechToTextException(r.Error);
             return r.Transcript?.ToTranscript() ?? throw new SpeechToTextException("a worker returned no transcript");
         }
         public void Dispose() { }
     }
+
+    async Task<WorkResult> TranscribeAsync(DecodedAudio audio, SpeechToTextOptions options, CancellationToken ct) => await ResultAsync(await SubmitAsrAsync(audio, options, ct));
 
     async Task<string> SubmitAsrAsync(DecodedAudio audio, SpeechToTextOptions options, CancellationToken ct)
     {
@@ -118,7 +121,7 @@ public sealed class RemoteStages : IAsyncDisposable
     ExtractedDocument ExtractDocument(string path, DocumentExtractionOptions options, CancellationToken ct)
     {
         if (!File.Exists(path)) throw new DocumentExtractionException(path, DocumentFailure.NotFound, "no such file");
-        var r = SubmitOcrAsync(path, options, ct).ContinueWith(t => ResultAsync(t.Result), ct).Unwrap().GetAwaiter().GetResult();
+        var r = Task.Run(async () => await ResultAsync(await SubmitOcrAsync(path, options, ct)), ct).GetAwaiter().GetResult();
         if (r.Error != null) throw new DocumentExtractionException(path, r.Failure ?? DocumentFailure.OcrFailed, r.Detail ?? r.Error);
         var d = r.Document ?? throw new DocumentExtractionException(path, DocumentFailure.OcrFailed, "a worker returned no document");
         return new ExtractedDocument(path, d.Format, d.Pages);
@@ -143,7 +146,7 @@ public sealed class RemoteStages : IAsyncDisposable
     }
 
     async Task<WorkResult> ResultAsync(string jobId) =>
-        JsonSerializer.Deserialize<WorkResult>(await _queue.AwaitResultAsync(jobId, JobTimeout, _stop.Token)) ?? throw new InvalidDataException($"job {jobId}: empty result");
+        JsonSerializer.Deserialize<WorkResult>(await _queue.AwaitResultAsync(jobId, JobTimeout, _workers, _stop.Token)) ?? throw new InvalidDataException($"job {jobId}: empty result");
 
     /// <summary>
     /// Queues every dictation and scanned report of the inputs before the pipeline reaches them. Best effort: a file that

@@ -152,18 +152,46 @@ public sealed class WorkQueue : IAsyncDisposable
         return got.Success ? got.Value.Value : null;
     }
 
-    /// <summary>Waits for a job's result (polling the bucket; KV watches need a filtered consumer, which nats-server 2.9 refuses from this client).</summary>
-    public async Task<byte[]> AwaitResultAsync(string jobId, TimeSpan timeout, CancellationToken ct = default)
+    /// <summary>
+    /// Waits for a job's result (polling the bucket; KV watches need a filtered consumer, which nats-server 2.9 refuses
+    /// from this client). Fails early, naming the workers, when none of them has sent a heartbeat for 30 s.
+    /// </summary>
+    public async Task<byte[]> AwaitResultAsync(string jobId, TimeSpan timeout, IReadOnlyList<string> workers, CancellationToken ct = default)
     {
         var deadline = DateTime.UtcNow + timeout;
         var delay = 20;
+        var nextBeatCheck = DateTime.UtcNow;
         while (true)
         {
             if (await TryResultAsync(jobId, ct) is { } r) return r;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"no worker finished job {jobId} in {timeout.TotalSeconds:0} s (are workers running? casebook cluster status)");
+            if (DateTime.UtcNow > nextBeatCheck)
+            {
+                if (!await AnyAliveAsync(workers, ct))
+                    throw new InvalidOperationException($"no worker is alive: none of {string.Join(", ", workers)} sent a heartbeat in the last {DeadAfter.TotalSeconds:0} s (casebook cluster status; start one with casebook cluster worker --cluster FILE --name NAME)");
+                nextBeatCheck = DateTime.UtcNow.AddSeconds(5);
+            }
             await Task.Delay(delay, ct);
             delay = Math.Min(250, delay * 2);
         }
+    }
+
+    /// <summary>A worker not heard from for this long is taken for dead by waiting clients.</summary>
+    static readonly TimeSpan DeadAfter = TimeSpan.FromSeconds(30);
+    const string BeatPrefix = "worker.";
+
+    /// <summary>A worker's heartbeat (the time, in the results bucket under worker.&lt;name&gt;), so clients on any machine can tell it lives.</summary>
+    public async Task BeatAsync(string worker, CancellationToken ct = default) =>
+        await (await Results()).PutAsync(BeatPrefix + worker, System.Text.Encoding.ASCII.GetBytes(DateTime.UtcNow.Ticks.ToString()), cancellationToken: ct);
+
+    async Task<bool> AnyAliveAsync(IReadOnlyList<string> workers, CancellationToken ct)
+    {
+        foreach (var w in workers)
+        {
+            var got = await (await Results()).TryGetEntryAsync<byte[]>(BeatPrefix + w, cancellationToken: ct);
+            if (got.Success && long.TryParse(System.Text.Encoding.ASCII.GetString(got.Value.Value ?? []), out var ticks) && DateTime.UtcNow - new DateTime(ticks, DateTimeKind.Utc) < DeadAfter) return true;
+        }
+        return false;
     }
 
     /// <summary>Writes a job's result. Results are deterministic in the input, so a redelivered job rewrites the same value.</summary>

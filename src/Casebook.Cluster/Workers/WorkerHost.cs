@@ -27,6 +27,7 @@ public static class WorkerHost
             while (!ct.IsCancellationRequested)
             {
                 File.WriteAllText(file, DateTime.UtcNow.ToString("O"));
+                try { await queue.BeatAsync(node.Name, ct); } catch (Exception e) when (e is NatsException or TimeoutException) { } // NATS briefly away: the next beat
                 try { await Task.Delay(TimeSpan.FromSeconds(2), ct); } catch (OperationCanceledException) { }
             }
         }, CancellationToken.None);

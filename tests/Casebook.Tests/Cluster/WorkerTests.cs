@@ -61,7 +61,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         LocalCluster.Require("nats-server");
         LocalCluster.Require("redis-server");
         var corpus = WriteCorpus();
-        Cli("cluster", "up", "--silos", "1", "--nats", "1", "--shards", "2", "--workers", "2", "--work-ack-wait", "6", "--data", _dir["cluster"]);
+        Cli("cluster", "up", "--silos", "1", "--nats", "1", "--shards", "2", "--workers", "2", "--work-ack-wait", "10", "--data", _dir["cluster"]);
         var config = ClusterConfig.Load(ClusterFile);
         var workers = config.Nodes.Where(n => n.Role == "worker").ToList();
         Assert.Equal(2, workers.Count);
@@ -114,6 +114,16 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(4, starts.Where(s => s.Kind == "asr").Select(s => s.Id).Distinct().Count()); // four dictations
         Assert.Contains(starts, s => s.Kind == "ocr");
         Assert.Contains(starts, s => s.Kind == "embed");
+
+        // With every worker dead, an ingest that needs one fails with a clear message instead of waiting forever.
+        Process.GetProcessById(survivor.Pid).Kill();
+        Directory.CreateDirectory(_dir["late"]);
+        Assert.Equal(0, Casebook.Extract.ExternalTool.Run("espeak-ng", ["-w", _dir["late/d.wav"], "Late dictation with no worker left."], TimeSpan.FromMinutes(1)).ExitCode);
+        File.WriteAllText(_dir["late/r.txt"], "FINDINGS:\nLate.\n");
+        File.WriteAllLines(_dir["late/studies.csv"], ["study_id,patient_id,modality,exam_date,report,images,dictation", "WK-L,PW-L,CR,2024-04-10,r.txt,,d.wav"]);
+        var late = CliProcess.Run(_dir.Path, _dir.KeyFile, TimeSpan.FromMinutes(2), "ingest", _dir["late"], "--cluster", ClusterFile, "--json");
+        Assert.Equal(3, late.Code);
+        Assert.Contains("no worker is alive", late.Stderr);
 
         // The same corpus on one node (engines in-process) gives the same studies: each study exactly once over all
         // shards, no duplicate segment, and the same segments (ids, text, times, pages) as one node.
