@@ -48,8 +48,8 @@ public static class ClusterWorkerBenchmarks
 
         var rows = new List<string>();
         var oneNode = Median(single);
-        rows.Add($"| one node (in-process engines) | {oneNode:0.0} | {studies / oneNode:0.00} | 1.00× | – | – |");
-        double? busy1 = null, wall1 = null;
+        rows.Add($"| one node (in-process engines) | {oneNode:0.0} | {studies / oneNode:0.00} | 1.00× | – | – | – | – |");
+        double? busy1 = null, client1 = null;
         foreach (var k in new[] { 1, 2, 4 })
         {
             var dir = Path.Combine(root, $"w{k}");
@@ -58,25 +58,32 @@ public static class ClusterWorkerBenchmarks
             try
             {
                 var workers = LocalWorkers.StartAsync(config, file, k, cli, TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
-                var (walls, busy) = Task.Run(async () =>
+                var (walls, cpus, jobs) = Task.Run(async () =>
                 {
                     await using var client = await ClusterClient.ConnectAsync(config);
                     await client.IngestAsync([warm]); // every worker's first job loads its models: not timed
                     var offsets = workers.ToDictionary(w => w.Name, w => new FileInfo(w.Log).Length);
                     var walls = new List<double>();
+                    var cpus = new List<double>();
                     foreach (var corpus in corpora)
                     {
+                        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                         var t = Stopwatch.StartNew();
                         var result = await client.IngestAsync([corpus]);
                         walls.Add(t.Elapsed.TotalSeconds);
+                        cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds); // the coordinator's own work
                         if (result.Errors.Count > 0) throw new InvalidOperationException($"cluster ingest: {result.Errors[0].File}: {result.Errors[0].Reason}");
                     }
-                    return (walls, workers.Sum(w => BusySeconds(w.Log, offsets[w.Name])) / corpora.Count);
+                    return (walls, cpus, workers.SelectMany(w => JobSeconds(w.Log, offsets[w.Name])).ToList());
                 }).GetAwaiter().GetResult();
                 var wall = Median(walls);
-                if (k == 1) { busy1 = busy; wall1 = wall; }
-                var projected = busy1 is { } b && wall1 is { } w1 ? Math.Max(0, w1 - b) + b / k : wall;
-                rows.Add($"| {k} worker{(k > 1 ? "s" : "")} | {wall:0.0} | {studies / wall:0.00} | {oneNode / wall:0.00}× | {busy:0.0} | {projected:0.0} s ({studies / projected:0.00}/s) |");
+                var busy = jobs.Sum(j => j.Seconds) / corpora.Count;
+                string PerJob(string kind) => jobs.Where(j => j.Kind == kind).Select(j => j.Seconds).ToList() is { Count: > 0 } xs ? $"{Median(xs):0.00}" : "–";
+                if (k == 1) { busy1 = busy; client1 = Median(cpus); }
+                // Own cores per worker (and for the coordinator): the slower of the coordinator's own CPU work and the
+                // 1-worker job time shared by k workers. A lower bound; it ignores the wait for the first dictation.
+                var projected = Math.Max(client1!.Value, busy1!.Value / k);
+                rows.Add($"| {k} worker{(k > 1 ? "s" : "")} | {wall:0.0} | {studies / wall:0.00} | {oneNode / wall:0.00}× | {busy:0.0} | {PerJob("asr")} / {PerJob("embed")} | {Median(cpus):0.0} | {projected:0.0} s ({studies / projected:0.00}/s) |");
             }
             finally { LocalCluster.Down(ClusterConfig.Load(file)); }
         }
@@ -84,29 +91,29 @@ public static class ClusterWorkerBenchmarks
         var sb = new StringBuilder();
         sb.AppendLine($"## Cluster workers (`bench cluster-workers`): {reports} typed reports + {dictations} espeak-ng dictations per run, {runs} runs; load average {load0} at start, {Load()} at end");
         sb.AppendLine();
-        sb.AppendLine("| ingest through | median wall s | studies/s | speed vs one node | worker busy s (sum) | projected with own cores per worker |");
-        sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        sb.AppendLine("| ingest through | median wall s | studies/s | speed vs one node | worker busy s per run (sum) | s per job: asr / embed (median) | coordinator CPU s | projected with own cores |");
+        sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in rows) sb.AppendLine(r);
         sb.AppendLine();
         sb.AppendLine($"Runs (s): one node {string.Join(", ", single.Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))}.");
         return sb.ToString();
     }
 
-    /// <summary>Seconds between each job's start and done lines in a worker log (after <paramref name="offset"/> bytes).</summary>
-    static double BusySeconds(string log, long offset)
+    /// <summary>Each job's kind and seconds between its start and done lines in a worker log (after <paramref name="offset"/> bytes).</summary>
+    static List<(string Kind, double Seconds)> JobSeconds(string log, long offset)
     {
         using var fs = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         fs.Seek(offset, SeekOrigin.Begin);
         var text = new StreamReader(fs).ReadToEnd();
         var starts = new Dictionary<string, TimeSpan>();
-        double total = 0;
-        foreach (Match m in Regex.Matches(text, @"^(\d\d:\d\d:\d\d\.\d+) (start|done) \w+ ([0-9a-f]{64})", RegexOptions.Multiline))
+        var jobs = new List<(string, double)>();
+        foreach (Match m in Regex.Matches(text, @"^(\d\d:\d\d:\d\d\.\d+) (start|done) (\w+) ([0-9a-f]{64})", RegexOptions.Multiline))
         {
             var at = TimeSpan.ParseExact(m.Groups[1].Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
-            if (m.Groups[2].Value == "start") starts[m.Groups[3].Value] = at;
-            else if (starts.Remove(m.Groups[3].Value, out var s)) total += (at - s + TimeSpan.FromDays(1)).TotalSeconds % 86400;
+            if (m.Groups[2].Value == "start") starts[m.Groups[4].Value] = at;
+            else if (starts.Remove(m.Groups[4].Value, out var s)) jobs.Add((m.Groups[3].Value, (at - s + TimeSpan.FromDays(1)).TotalSeconds % 86400));
         }
-        return total;
+        return jobs;
     }
 
     static string WriteCorpus(string dir, int run, int dictations, int reports)
