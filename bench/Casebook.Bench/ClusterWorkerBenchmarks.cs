@@ -34,21 +34,20 @@ public static class ClusterWorkerBenchmarks
         var load0 = Load();
         var cli = ("dotnet", new[] { "exec", Path.Combine(AppContext.BaseDirectory, "Casebook.Cli.dll") });
 
-        // One node: the same pipeline with the engines in this process (warmed once, a fresh database per run).
-        var single = new List<double>();
+        // One node: the same pipeline with the engines in this process (warmed once, a fresh database per run). It runs
+        // right after each cluster run on the same corpus, so each configuration has a peer measured under the same load.
         using (var db = CasebookDb.Open(Path.Combine(root, "single-warm"), new CasebookOptions { KeyFile = key })) db.Ingest([warm]);
-        for (var r = 0; r < runs; r++)
+        var singleRuns = 0;
+        double OneNode(string corpus)
         {
-            using var db = CasebookDb.Open(Path.Combine(root, $"single-{r}"), new CasebookOptions { KeyFile = key });
+            using var db = CasebookDb.Open(Path.Combine(root, $"single-{singleRuns++}"), new CasebookOptions { KeyFile = key });
             var t = Stopwatch.StartNew();
-            var result = db.Ingest([corpora[r]]);
-            single.Add(t.Elapsed.TotalSeconds);
+            var result = db.Ingest([corpus]);
             if (result.Errors.Count > 0) throw new InvalidOperationException($"one-node ingest: {result.Errors[0].File}: {result.Errors[0].Reason}");
+            return t.Elapsed.TotalSeconds;
         }
 
         var rows = new List<string>();
-        var oneNode = Median(single);
-        rows.Add($"| one node (in-process engines) | {oneNode:0.0} | {studies / oneNode:0.00} | 1.00× | – | – | – | – |");
         double? busy1 = null, client1 = null;
         foreach (var k in new[] { 1, 2, 4 })
         {
@@ -58,13 +57,14 @@ public static class ClusterWorkerBenchmarks
             try
             {
                 var workers = LocalWorkers.StartAsync(config, file, k, cli, TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
-                var (walls, cpus, jobs) = Task.Run(async () =>
+                var (walls, cpus, single, jobs) = Task.Run(async () =>
                 {
                     await using var client = await ClusterClient.ConnectAsync(config);
                     await client.IngestAsync([warm]); // every worker's first job loads its models: not timed
                     var offsets = workers.ToDictionary(w => w.Name, w => new FileInfo(w.Log).Length);
                     var walls = new List<double>();
                     var cpus = new List<double>();
+                    var single = new List<double>();
                     foreach (var corpus in corpora)
                     {
                         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -73,8 +73,9 @@ public static class ClusterWorkerBenchmarks
                         walls.Add(t.Elapsed.TotalSeconds);
                         cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds); // the coordinator's own work
                         if (result.Errors.Count > 0) throw new InvalidOperationException($"cluster ingest: {result.Errors[0].File}: {result.Errors[0].Reason}");
+                        single.Add(OneNode(corpus));
                     }
-                    return (walls, cpus, workers.SelectMany(w => JobSeconds(w.Log, offsets[w.Name])).ToList());
+                    return (walls, cpus, single, workers.SelectMany(w => JobSeconds(w.Log, offsets[w.Name])).ToList());
                 }).GetAwaiter().GetResult();
                 var wall = Median(walls);
                 var busy = jobs.Sum(j => j.Seconds) / corpora.Count;
@@ -83,7 +84,8 @@ public static class ClusterWorkerBenchmarks
                 // Own cores per worker (and for the coordinator): the slower of the coordinator's own CPU work and the
                 // 1-worker job time shared by k workers. A lower bound; it ignores the wait for the first dictation.
                 var projected = Math.Max(client1!.Value, busy1!.Value / k);
-                rows.Add($"| {k} worker{(k > 1 ? "s" : "")} | {wall:0.0} | {studies / wall:0.00} | {oneNode / wall:0.00}× | {busy:0.0} | {PerJob("asr")} / {PerJob("embed")} | {Median(cpus):0.0} | {projected:0.0} s ({studies / projected:0.00}/s) |");
+                var oneNode = Median(single);
+                rows.Add($"| {k} worker{(k > 1 ? "s" : "")} | {wall:0.0} | {studies / wall:0.00} | {oneNode:0.0} | {oneNode / wall:0.00}× | {busy:0.0} | {PerJob("asr")} / {PerJob("embed")} | {Median(cpus):0.0} | {projected:0.0} s ({studies / projected:0.00}/s) |");
             }
             finally { LocalCluster.Down(ClusterConfig.Load(file)); }
         }
@@ -91,11 +93,9 @@ public static class ClusterWorkerBenchmarks
         var sb = new StringBuilder();
         sb.AppendLine($"## Cluster workers (`bench cluster-workers`): {reports} typed reports + {dictations} espeak-ng dictations per run, {runs} runs; load average {load0} at start, {Load()} at end");
         sb.AppendLine();
-        sb.AppendLine("| ingest through | median wall s | studies/s | speed vs one node | worker busy s per run (sum) | s per job: asr / embed (median) | coordinator CPU s | projected with own cores |");
-        sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        sb.AppendLine("| ingest through | median wall s | studies/s | one node, same corpora, interleaved: median s | speed vs one node | worker busy s per run (sum) | s per job: asr / embed (median) | coordinator CPU s | projected with own cores |");
+        sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in rows) sb.AppendLine(r);
-        sb.AppendLine();
-        sb.AppendLine($"Runs (s): one node {string.Join(", ", single.Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))}.");
         return sb.ToString();
     }
 
