@@ -35,7 +35,7 @@ public static class WorkerCommands
         var node = config.Nodes.FirstOrDefault(n => n.Role == "worker" && n.Name == name) ?? throw new UsageException($"{file}: no worker named '{name}'");
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { stop.Cancel(); } catch (ObjectDisposedException) { } }; // SIGTERM
         try { WorkerHost.RunAsync(config, node, stop.Token).GetAwaiter().GetResult(); }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         return 0;
