@@ -40,7 +40,8 @@ foreach (var suite in suites)
         "cluster" => ClusterBenchmarks.Run(work),
         "cluster-recovery" => ClusterRecoveryBenchmarks.Run(work),
         "cluster-tls" => ClusterTlsBenchmarks.Run(work),
-        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-recovery, cluster-tls, all)"),
+        "cluster-workers" => ClusterWorkerBenchmarks.Run(work), // ingest with 1, 2, 4 workers (docs/cluster.md)
+        _ => throw new ArgumentException($"unknown suite '{suite}' (ir, embedding, vectors, images, dicom-header, dicom-pixels, dicom-ingest, documents, asr-sweep, nlp, nlp-ir, phi, server, page, fhir, similar, findings, cohort, texture, feeds, cluster, cluster-recovery, cluster-tls, cluster-workers, all)"),
     };
     Console.Out.WriteLine(section);
     Console.Error.WriteLine($"bench: {suite} took {sw.Elapsed.TotalSeconds:0} s");

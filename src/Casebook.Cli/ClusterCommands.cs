@@ -25,7 +25,8 @@ public static class ClusterCommands
             "status" => Status(a),
             "down" => Down(a),
             "silo" => Silo(a),
-            _ => throw new UsageException($"unknown cluster command '{rest[0]}' (up, status, down, silo)"),
+            "worker" => WorkerCommands.Worker(a),
+            _ => throw new UsageException($"unknown cluster command '{rest[0]}' (up, status, down, silo, worker)"),
         };
     }
 
@@ -46,12 +47,14 @@ public static class ClusterCommands
         var keyFile = a.Get("key-file") ?? (Environment.GetEnvironmentVariable("CASEBOOK_KEY_FILE") is { Length: > 0 } k ? k : null); // one key set for every node
         var json = a.Flag("json");
         var (host, tls, tlsFiles) = ClusterTlsCommands.UpOptions(a); // --host, --tls [--tls-ca F --tls-cert F --tls-key F]
+        var (workers, ackWait) = WorkerCommands.UpOptions(a);
         a.EnsureAllUsed();
         if (shards < 1) throw new UsageException("--shards must be at least 1");
         var config = LocalCluster.UpAsync(data, silos, nats, shards, keyFile, SelfCommand(), TimeSpan.FromSeconds(120), host, tls, tlsFiles).GetAwaiter().GetResult();
         var file = Path.Combine(config.Data, "cluster.json");
-        if (json) Console.Out.WriteLine(new JsonObject { ["cluster"] = file, ["silos"] = silos, ["nats"] = nats, ["shards"] = shards }.ToJsonString());
-        else Console.Out.WriteLine($"cluster up: {silos} silos, {nats} NATS nodes, {shards} shards; {file}");
+        WorkerCommands.Start(config, file, workers, ackWait);
+        if (json) Console.Out.WriteLine(new JsonObject { ["cluster"] = file, ["silos"] = silos, ["nats"] = nats, ["shards"] = shards, ["workers"] = workers }.ToJsonString());
+        else Console.Out.WriteLine($"cluster up: {silos} silos, {nats} NATS nodes, {shards} shards, {workers} workers; {file}");
         return 0;
     }
 

@@ -83,7 +83,12 @@ public sealed partial class ClusterClient : IAsyncDisposable
         var staging = Path.Combine(Path.GetTempPath(), "casebook-staging-" + Guid.NewGuid().ToString("N"));
         try
         {
-            using var db = CasebookDb.Open(staging, new CasebookOptions { KeyFile = Config.KeyFile });
+            var dbOptions = new CasebookOptions { KeyFile = Config.KeyFile };
+            // Workers (Workers/): with worker processes in the cluster, OCR, ASR and embedding run on them; the rest of
+            // the pipeline runs here unchanged, so studies are built exactly as on one node.
+            await using var remote = Config.Nodes.Any(n => n.Role == "worker") ? await Workers.RemoteStages.ConnectAsync(Config, ct) : null;
+            remote?.Attach(dbOptions, options ??= new IngestOptions(), paths);
+            using var db = CasebookDb.Open(staging, dbOptions);
             var result = db.Ingest(paths, options);
             var targets = new Dictionary<int, long>();
             var appended = 0;

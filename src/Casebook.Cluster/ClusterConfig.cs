@@ -13,6 +13,8 @@ public sealed class ClusterConfig
     /// <summary>The pseudonymisation key file every node mounts (one deployment, one key set).</summary>
     [JsonPropertyName("key_file")] public string? KeyFile { get; set; }
     [JsonPropertyName("snapshot_every")] public int SnapshotEvery { get; set; } = 256;
+    /// <summary>Workers: a job neither acknowledged nor marked in progress for this long goes to another worker (Workers/).</summary>
+    [JsonPropertyName("work_ack_wait_s")] public double WorkAckWaitSeconds { get; set; } = 30;
     [JsonPropertyName("redis")] public string Redis { get; set; } = "";
     [JsonPropertyName("nats")] public List<string> Nats { get; set; } = new();
     /// <summary>TLS between clients, NATS, Redis and silos (ClusterTls); absent: plaintext, fine on loopback only.</summary>

@@ -110,8 +110,8 @@ public static class LocalCluster
 
     public static void Down(ClusterConfig config)
     {
-        // Silos first (they hold the log open), then NATS and Redis.
-        foreach (var n in config.Nodes.OrderBy(n => n.Role == "silo" ? 0 : 1))
+        // Workers and silos first (they hold the log open), then NATS and Redis.
+        foreach (var n in config.Nodes.OrderBy(n => n.Role is "silo" or "worker" ? 0 : 1))
         {
             if (!Alive(n.Pid)) continue;
             try { using var p = Process.GetProcessById(n.Pid); p.Kill(entireProcessTree: true); p.WaitForExit(10_000); }
@@ -125,7 +125,8 @@ public static class LocalCluster
     /// <summary>Each node: its process is alive and its port accepts connections (a silo: its gateway port). A node with
     /// pid 0 runs on another machine (written by hand in a multi-machine cluster.json): its port alone says.</summary>
     public static List<NodeHealth> Status(ClusterConfig config) =>
-        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port, (n.Pid == 0 || Alive(n.Pid)) && Accepts(n.Address, n.Role == "silo" ? n.Port2 : n.Port))).ToList();
+        config.Nodes.Select(n => new NodeHealth(n.Role, n.Name, n.Pid, n.Role == "silo" ? n.Port2 : n.Port,
+            n.Role == "worker" ? Workers.LocalWorkers.Healthy(n) : (n.Pid == 0 || Alive(n.Pid)) && Accepts(n.Address, n.Role == "silo" ? n.Port2 : n.Port))).ToList();
 
     public static bool Alive(int pid)
     {
@@ -160,7 +161,7 @@ public static class LocalCluster
     }
 
     /// <summary>Starts a process in its own session (setsid) with output to a log file, so it outlives this command.</summary>
-    static int Spawn(string program, string[] args, string logFile)
+    internal static int Spawn(string program, string[] args, string logFile)
     {
         static string Q(string s) => "'" + s.Replace("'", "'\\''") + "'";
         var psi = new ProcessStartInfo("setsid") { UseShellExecute = false };

@@ -150,4 +150,6 @@ public sealed class CasebookOptions
     public string? KeyFile { get; set; }
     /// <summary>Directory of models.json for non-default embedding models (null: built-in MiniLM and ResNet-18).</summary>
     public string? ModelConfig { get; set; }
+    /// <summary>A text model supplied by the host instead of the cached local one (a cluster's remote workers); null = local.</summary>
+    public Casebook.Embed.ITextEmbedder? TextEmbedder { get; set; }
 }

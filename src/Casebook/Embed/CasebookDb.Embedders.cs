@@ -5,7 +5,7 @@ namespace Casebook;
 public sealed partial class CasebookDb
 {
     /// <summary>The text model for this database (loaded once per process and shared between databases).</summary>
-    public ITextEmbedder TextEmbedder => EmbedderCache.Text(ModelConfigPath);
+    public ITextEmbedder TextEmbedder => Options.TextEmbedder ?? EmbedderCache.Text(ModelConfigPath);
     /// <summary>The image model for this database (loaded once per process and shared between databases).</summary>
     public IImageEmbedder ImageEmbedder => EmbedderCache.Image(ModelConfigPath);
 

@@ -15,12 +15,14 @@ public sealed class SpeechToTextOptions
     public string Language { get; set; } = "en";
     public PocketSphinxOptions PocketSphinxSettings { get; set; } = new();
     public int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
+    /// <summary>Makes the engine instead of <see cref="SpeechToText.Create"/>'s own (a cluster sends dictations to its workers); null = local.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public Func<SpeechToTextOptions, ISpeechToText>? CreateEngine { get; set; }
 }
 
 /// <summary>Engine factory: configuration picks the engine.</summary>
 public static class SpeechToText
 {
-    public static ISpeechToText Create(SpeechToTextOptions options) => options.Engine.ToLowerInvariant() switch
+    public static ISpeechToText Create(SpeechToTextOptions options) => options.CreateEngine?.Invoke(options) ?? options.Engine.ToLowerInvariant() switch
     {
         SpeechToTextOptions.PocketSphinx => new PocketSphinxEngine(options.PocketSphinxSettings),
         SpeechToTextOptions.Whisper => new WhisperEngine(new WhisperOptions

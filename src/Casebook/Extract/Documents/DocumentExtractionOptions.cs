@@ -31,4 +31,6 @@ public sealed class DocumentExtractionOptions
     public string? Password { get; set; }
     /// <summary>Scratch folder; default the system temp folder.</summary>
     public string? TempDirectory { get; set; }
+    /// <summary>Extracts instead of this process (a cluster sends scanned reports to its workers); null = local.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public Func<string, CancellationToken, ExtractedDocument>? Extractor { get; set; }
 }

@@ -31,6 +31,7 @@ public sealed class DocumentTextExtractor
     /// <summary>Extracts the text of <paramref name="path"/>; the format is taken from the file's first bytes, not its name.</summary>
     public ExtractedDocument Extract(string path, CancellationToken ct = default)
     {
+        if (_options.Extractor is { } remote) return remote(path, ct);
         var info = new FileInfo(path);
         if (!info.Exists) throw new DocumentExtractionException(path, DocumentFailure.NotFound, "no such file");
         if (info.Length == 0) throw new DocumentExtractionException(path, DocumentFailure.Empty, "the file has 0 bytes");
