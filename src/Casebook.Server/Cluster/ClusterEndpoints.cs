@@ -62,10 +62,10 @@ static class ClusterEndpoints
     }
 
     public static async Task<IResult> Slice(string studyId, int index, HttpContext ctx, ClusterClient cluster, SliceRenderer renderer) =>
-        Studies.Slice(await Load(studyId, ctx, cluster), index, ctx, renderer);
+        Studies.SlicePng(await Load(studyId, ctx, cluster), index, ctx, renderer);
 
     public static async Task<IResult> Thumbnail(string studyId, HttpContext ctx, ClusterClient cluster, SliceRenderer renderer) =>
-        Studies.Thumbnail(await Load(studyId, ctx, cluster), ctx, renderer);
+        Studies.ThumbnailPng(await Load(studyId, ctx, cluster), ctx, renderer);
 
     static async Task<Casebook.Model.StudyRecord> Load(string studyId, HttpContext ctx, ClusterClient cluster)
     {

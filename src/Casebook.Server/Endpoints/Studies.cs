@@ -79,13 +79,13 @@ static class Studies
     }
 
     public static IResult Slice(string studyId, int index, HttpContext ctx, CasebookDb db, SliceRenderer renderer) =>
-        Slice(Load(db, studyId, ctx.Request), index, ctx, renderer);
+        SlicePng(Load(db, studyId, ctx.Request), index, ctx, renderer);
 
     public static IResult Thumbnail(string studyId, HttpContext ctx, CasebookDb db, SliceRenderer renderer) =>
-        Thumbnail(Load(db, studyId, ctx.Request), ctx, renderer);
+        ThumbnailPng(Load(db, studyId, ctx.Request), ctx, renderer);
 
     /// <summary>Slice <paramref name="index"/> of a loaded study as PNG (one node and the cluster server share it).</summary>
-    internal static IResult Slice(StudyRecord study, int index, HttpContext ctx, SliceRenderer renderer)
+    internal static IResult SlicePng(StudyRecord study, int index, HttpContext ctx, SliceRenderer renderer)
     {
         var slices = study.Segments.Where(g => g.Kind == SegmentKind.ImageSlice).ToList();
         if (index < 0 || index >= slices.Count) throw new ProblemException(404, "Not found", $"study '{study.StudyId}' has {slices.Count} slices; no slice {index}");
@@ -93,7 +93,7 @@ static class Studies
         return Png(ctx, renderer.RenderPng(study, slices[index], preset));
     }
 
-    internal static IResult Thumbnail(StudyRecord study, HttpContext ctx, SliceRenderer renderer)
+    internal static IResult ThumbnailPng(StudyRecord study, HttpContext ctx, SliceRenderer renderer)
     {
         var slice = study.Segments.FirstOrDefault(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null)
                     ?? throw new ProblemException(404, "Not found", $"study '{study.StudyId}' has no images");
