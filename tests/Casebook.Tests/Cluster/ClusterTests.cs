@@ -16,6 +16,7 @@ public sealed class LocalClusterFixture : IDisposable
     public string Corpus => Dir["corpus"];
     public string SingleDb => Dir["single"];
     static readonly TimeSpan Long = TimeSpan.FromMinutes(4);
+    public int Shards => 8;
 
     public LocalClusterFixture()
     {
@@ -23,7 +24,7 @@ public sealed class LocalClusterFixture : IDisposable
         LocalCluster.Require("nats-server");
         LocalCluster.Require("redis-server");
         ClusterCorpus.Write(Corpus, 0, 40);
-        Cli("cluster", "up", "--silos", "2", "--nats", "3", "--shards", "8", "--data", Dir["cluster"]);
+        Cli("cluster", "up", "--silos", "2", "--nats", "3", "--shards", Shards.ToString(), "--data", Dir["cluster"]);
         Cli("ingest", Corpus, "--cluster", ClusterFile, "--json");
         Cli("ingest", Corpus, "--db", SingleDb, "--json");
     }
