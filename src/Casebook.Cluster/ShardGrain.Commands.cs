@@ -206,9 +206,10 @@ public sealed partial class ShardGrain
         var r = byPatient ? db.PurgePatient(target, c.Author) : db.PurgeStudy(target, c.Author);
         using (var side = Side(Directory))
         {
+            // These rows name the patient's study ids: secure_delete zeroes them in the file (the pragma is per connection).
+            Exec(side, "PRAGMA secure_delete=ON");
             Exec(side, $"DELETE FROM cluster_entries WHERE {column} = @t AND kind NOT LIKE 'purge%'", ("@t", target));
-            // Study ids of a purged patient left in validation rows (recorded under the study's patient) go too.
-            Exec(side, "PRAGMA wal_checkpoint(TRUNCATE)");
+            CasebookDb.CheckpointFully(side);
         }
         _applied = seq;
         Record([(seq, c.Command, byPatient ? null : target, byPatient ? target : null)]);

@@ -1,4 +1,5 @@
 using Casebook.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Casebook;
 
@@ -46,11 +47,30 @@ public sealed partial class CasebookDb
             // FTS5 keeps tokens of deleted rows in its segment b-trees until merged: rewrite them now.
             Exec(c, null, "INSERT INTO segments_fts(segments_fts) VALUES ('optimize')");
             Exec(c, null, "INSERT INTO studies_fts(studies_fts) VALUES ('optimize')");
-            Exec(c, null, "PRAGMA wal_checkpoint(TRUNCATE)");
+            CheckpointFully(c);
         }
         var blobs = CollectGarbage();
         OnPurged();
         return new PurgeResult(version, label, studies, rows, blobs);
+    }
+
+    /// <summary>
+    /// Copies the whole WAL into the database file and truncates it, so erased pages (zeroed by secure_delete) replace the
+    /// old ones on disk. A checkpoint cannot pass a reader's snapshot and then reports busy instead of failing: retry, after
+    /// closing idle pooled connections, until it completes.
+    /// </summary>
+    public static void CheckpointFully(SqliteConnection c)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            using (var r = cmd.ExecuteReader())
+                if (!r.Read() || r.GetInt64(0) == 0) return;
+            if (attempt == 40) throw new IOException($"{c.DataSource}: the write-ahead log could not be checkpointed (a reader held it for 10 s); erased data may remain in the WAL until the next checkpoint");
+            SqliteConnection.ClearAllPools();
+            Thread.Sleep(250);
+        }
     }
 
     /// <summary>Removes blobs no row of any version references (and temp files left by crashed writers).</summary>
