@@ -351,18 +351,7 @@ public sealed partial class ShardGrain
     string? RowsOf(string studyId)
     {
         using var c = Side(Directory);
-        using var cmd = Cmd(c, """
-            SELECT s.v_from, s.v_to, v.time, v.author, v.message, s.content_hash
-            FROM studies s JOIN versions v ON v.version = s.v_from WHERE s.study_id = @id ORDER BY s.v_from
-            """, [("@id", studyId)]);
-        using var r = cmd.ExecuteReader();
-        var rows = new JsonArray();
-        while (r.Read())
-            rows.Add(new JsonObject
-            {
-                ["version"] = r.GetInt64(0), ["until"] = r.IsDBNull(1) ? null : r.GetInt64(1), ["time"] = r.GetString(2), ["author"] = r.GetString(3),
-                ["message"] = r.GetString(4), ["content_hash"] = r.GetString(5),
-            });
+        var rows = CasebookDb.StudyRowHistory(c, studyId);
         return rows.Count == 0 ? null : rows.ToJsonString();
     }
 

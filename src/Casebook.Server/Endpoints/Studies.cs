@@ -59,21 +59,7 @@ static class Studies
     {
         RequestValues.StudyId(studyId);
         using var c = store.Connect();
-        using var cmd = c.CreateCommand();
-        // Every row the study ever had: the version that opened it, and the one that closed it (null: live).
-        cmd.CommandText = """
-            SELECT s.v_from, s.v_to, v.time, v.author, v.message, s.content_hash
-            FROM studies s JOIN versions v ON v.version = s.v_from WHERE s.study_id = @id ORDER BY s.v_from
-            """;
-        cmd.Parameters.AddWithValue("@id", studyId);
-        using var r = cmd.ExecuteReader();
-        var rows = new JsonArray();
-        while (r.Read())
-            rows.Add(new JsonObject
-            {
-                ["version"] = r.GetInt64(0), ["until"] = r.IsDBNull(1) ? null : r.GetInt64(1), ["time"] = r.GetString(2), ["author"] = r.GetString(3),
-                ["message"] = r.GetString(4), ["content_hash"] = r.GetString(5),
-            });
+        var rows = CasebookDb.StudyRowHistory(c, studyId);
         if (rows.Count == 0) throw new ProblemException(404, "Not found", $"no study '{studyId}'");
         return Results.Json(new JsonObject { ["study_id"] = studyId, ["history"] = rows });
     }

@@ -54,4 +54,27 @@ public sealed partial class CasebookDb
         while (r.Read()) list.Add(RowCodec.ReadSegment(r).Segment);
         return list;
     }
+
+    /// <summary>
+    /// Every row a study ever had, oldest first (the history JSON of the server and of a cluster shard): the version that
+    /// opened it, the one that closed it (null: live), that version's time, author and message, and the content hash.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonArray StudyRowHistory(SqliteConnection c, string studyId)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT s.v_from, s.v_to, v.time, v.author, v.message, s.content_hash
+            FROM studies s JOIN versions v ON v.version = s.v_from WHERE s.study_id = @id ORDER BY s.v_from
+            """;
+        cmd.Parameters.AddWithValue("@id", studyId);
+        using var r = cmd.ExecuteReader();
+        var rows = new System.Text.Json.Nodes.JsonArray();
+        while (r.Read())
+            rows.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["version"] = r.GetInt64(0), ["until"] = r.IsDBNull(1) ? null : r.GetInt64(1), ["time"] = r.GetString(2), ["author"] = r.GetString(3),
+                ["message"] = r.GetString(4), ["content_hash"] = r.GetString(5),
+            });
+        return rows;
+    }
 }
