@@ -12,7 +12,7 @@ namespace Casebook.Bench;
 /// </summary>
 public static class ClusterBenchmarks
 {
-    static readonly string[] Words =
+    internal static readonly string[] Words =
         ("pleural effusion consolidation pneumothorax nodule opacity fracture edema cardiomegaly atelectasis mass lesion hernia calcification " +
          "infiltrate emphysema bronchiectasis granuloma fibrosis aneurysm thrombus embolism stenosis cyst abscess metastasis lymphadenopathy").Split(' ');
 
@@ -82,23 +82,24 @@ public static class ClusterBenchmarks
         }).GetAwaiter().GetResult();
     }
 
-    static double P(List<double> xs, double p)
+    internal static double P(List<double> xs, double p)
     {
         var s = xs.OrderBy(x => x).ToList();
         return s[Math.Min(s.Count - 1, (int)Math.Ceiling(p * s.Count) - 1)];
     }
 
-    static void WriteCorpus(string dir, int count)
+    /// <summary>Synthetic reports with Zipf-like word frequencies (study ids PREFIX-00000…, one month of exam dates).</summary>
+    internal static void WriteCorpus(string dir, int count, int seed = 11, string prefix = "B", int month = 3)
     {
         Directory.CreateDirectory(Path.Combine(dir, "reports"));
-        var rng = new Random(11);
+        var rng = new Random(seed);
         var lines = new List<string> { "study_id,patient_id,modality,exam_date,report,images" };
         for (var i = 0; i < count; i++)
         {
             string Word() => Words[(int)Math.Min(Words.Length - 1, Math.Floor(Math.Pow(rng.NextDouble(), 2.5) * Words.Length))];
             File.WriteAllText(Path.Combine(dir, "reports", $"r{i}.txt"),
                 $"FINDINGS:\n{string.Join(' ', Enumerable.Range(0, rng.Next(10, 60)).Select(_ => Word()))}.\n\nIMPRESSION:\n{string.Join(' ', Enumerable.Range(0, rng.Next(2, 8)).Select(_ => Word()))}.\n");
-            lines.Add($"B-{i:00000},PAT-{i % 97},{(i % 3 == 0 ? "CT" : "CR")},2024-03-{1 + i % 28:00},reports/r{i}.txt,");
+            lines.Add($"{prefix}-{i:00000},PAT-{i % 97},{(i % 3 == 0 ? "CT" : "CR")},2024-{month:00}-{1 + i % 28:00},reports/r{i}.txt,");
         }
         File.WriteAllLines(Path.Combine(dir, "studies.csv"), lines);
     }

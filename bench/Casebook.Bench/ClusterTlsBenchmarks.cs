@@ -11,9 +11,7 @@ namespace Casebook.Bench;
 /// </summary>
 public static class ClusterTlsBenchmarks
 {
-    static readonly string[] Words =
-        ("pleural effusion consolidation pneumothorax nodule opacity fracture edema cardiomegaly atelectasis mass lesion hernia calcification " +
-         "infiltrate emphysema bronchiectasis granuloma fibrosis aneurysm thrombus embolism stenosis cyst abscess metastasis lymphadenopathy").Split(' ');
+    static string[] Words => ClusterBenchmarks.Words;
 
     public static string Run(string work, int studies = 200, int queries = 100)
     {
@@ -79,24 +77,7 @@ public static class ClusterTlsBenchmarks
         return c;
     }
 
-    static double P(List<double> xs, double p)
-    {
-        var s = xs.Order().ToList();
-        return s[Math.Min(s.Count - 1, (int)Math.Ceiling(p * s.Count) - 1)];
-    }
+    static double P(List<double> xs, double p) => ClusterBenchmarks.P(xs, p);
 
-    static void WriteCorpus(string dir, int count)
-    {
-        Directory.CreateDirectory(Path.Combine(dir, "reports"));
-        var rng = new Random(13);
-        var lines = new List<string> { "study_id,patient_id,modality,exam_date,report,images" };
-        for (var i = 0; i < count; i++)
-        {
-            string Word() => Words[(int)Math.Min(Words.Length - 1, Math.Floor(Math.Pow(rng.NextDouble(), 2.5) * Words.Length))];
-            File.WriteAllText(Path.Combine(dir, "reports", $"r{i}.txt"),
-                $"FINDINGS:\n{string.Join(' ', Enumerable.Range(0, rng.Next(10, 60)).Select(_ => Word()))}.\n\nIMPRESSION:\n{string.Join(' ', Enumerable.Range(0, rng.Next(2, 8)).Select(_ => Word()))}.\n");
-            lines.Add($"T-{i:00000},PAT-{i % 97},{(i % 3 == 0 ? "CT" : "CR")},2024-05-{1 + i % 28:00},reports/r{i}.txt,");
-        }
-        File.WriteAllLines(Path.Combine(dir, "studies.csv"), lines);
-    }
+    static void WriteCorpus(string dir, int count) => ClusterBenchmarks.WriteCorpus(dir, count, seed: 13, prefix: "T", month: 5);
 }
