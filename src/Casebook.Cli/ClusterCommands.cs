@@ -135,10 +135,9 @@ public static class ClusterCommands
         var imagePath = a.Get("image");
         if (text == null && imagePath == null) throw new UsageException("search needs TEXT, --image FILE, or both");
         if (imagePath != null && !File.Exists(imagePath)) throw new UsageException($"--image: no such file '{imagePath}'");
-        if (a.Get("as-of") != null) throw new UsageException("--as-of is not available with --cluster (each shard has its own versions)");
         var request = new ShardSearchRequest
         {
-            Text = text, Filter = a.Get("where"),
+            Text = text, Filter = a.Get("where"), AsOfLogSeq = a.Long("as-of"), // a log sequence (docs/cluster.md, "Time travel")
             // The coordinator embeds the image once (as one node would), shards search their image slices with it.
             ImageVector = imagePath == null ? null : ShardSearch.EmbedImageQuery(Casebook.Embed.EmbedderCache.Image(null), File.ReadAllBytes(imagePath)),
             Exact = a.Flag("exact"), Expand = !a.Flag("no-expansion"),

@@ -24,8 +24,8 @@ public static partial class Commands
           search ["TEXT"] [--image FILE] [--where FILTER] [--mode bm25|dense|hybrid] [--exact]
                  [--limit N] [--as-of V] [--db DIR] [--json]
           versions [--json]            list versions (number, time, author, message)
-          restore V                    make version V current again (as a new version)
-          export --format parquet|arrow|jsonl --out PATH [--as-of V] [--no-blobs] [--segments]
+          restore V                    make version V current again (as a new version); with --cluster F, V is a log sequence (versions --cluster --json: log_seq)
+          export --format parquet|arrow|jsonl --out PATH [--as-of V] [--no-blobs] [--segments]   (--cluster F: all shards, --as-of a log sequence)
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
@@ -224,6 +224,7 @@ public static partial class Commands
 
     static int Restore(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterHistoryCommands.Restore(a, cluster);
         if (a.Positional.Count != 1 || !long.TryParse(a.Positional[0], out var version)) throw new UsageException("restore needs one version number");
         using var db = OpenDb(a);
         var json = a.Flag("json");
@@ -236,6 +237,7 @@ public static partial class Commands
 
     static int Export(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterHistoryCommands.Export(a, cluster);
         var format = a.Get("format") ?? throw new UsageException("export needs --format parquet|arrow|jsonl");
         var outPath = a.Get("out") ?? throw new UsageException("export needs --out PATH");
         using var db = OpenDb(a);

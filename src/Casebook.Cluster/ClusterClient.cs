@@ -130,6 +130,8 @@ public sealed partial class ClusterClient : IAsyncDisposable
         if (request.Text == null && request.QueryVector == null && request.ImageVector == null) throw new ArgumentException("a cluster search needs text, an image, or both");
         // A bad filter is the caller's error: report it here (FilterSyntaxException, with position) before scattering.
         if (request.Filter != null) Casebook.Search.Filtering.FilterCompiler.Compile(request.Filter);
+        // As of a log sequence (ClusterClient.History.cs): one node reading an older version scans stored vectors, no feedback.
+        if (request.AsOfLogSeq is { } asOf) { await CheckLogSeqAsync(asOf, ct); request = request with { FeedbackDocs = 0 }; }
         var shards = Enumerable.Range(0, Config.Shards).ToList();
         if (request.Text != null && request.Mode != SearchMode.Bm25 && request.QueryVector == null)
             request = request with { QueryVector = Casebook.Embed.EmbedderCache.Text(null).Embed([request.Text])[0] }; // embedded once, not per shard

@@ -123,13 +123,14 @@ public sealed partial class ShardGrain
         ClusterCommandOutcome outcome;
         try
         {
-            outcome = c.IsPurge ? await Purge(seq, c, ct) : new ClusterCommandOutcome(Validate(db, c));
+            outcome = c.IsPurge ? await Purge(seq, c, ct) : c.Command == RestoreCommand ? await ApplyRestore(seq, c, ct) : new ClusterCommandOutcome(Validate(db, c));
         }
         catch (ValidationConflictException e) { outcome = new ClusterCommandOutcome(null, "conflict", e.Message, e.CurrentVersion); }
         catch (UnauthorizedAccessException e) { outcome = new ClusterCommandOutcome(null, "forbidden", e.Message); }
         catch (ArgumentException e) { outcome = new ClusterCommandOutcome(null, "invalid", e.Message); }
         // "already has this …: nothing changed": a re-applied entry, or a repeated action (the single node's message).
         catch (InvalidOperationException e) when (e.Message.Contains("nothing changed")) { outcome = new ClusterCommandOutcome(null, "unchanged", e.Message); }
+        RecordVersion(seq, outcome); // the version this entry made, for as-of reads (ShardGrain.History.cs)
         if (outcome.Error != null) logger.LogInformation("shard {Shard}: log entry {Seq} ({Command}) not applied: {Message}", Shard, seq, c.Command, outcome.Message);
         _applied = seq;
         // A purge already recorded itself (before its fresh snapshot); other commands are recorded here.
@@ -370,8 +371,12 @@ public sealed partial class ShardGrain
         return Task.FromResult(sha256.Where(all.Contains).ToArray());
     }
 
-    public Task<string> VersionList() => Task.FromResult(new JsonArray(_db!.Versions().Select(v => (JsonNode)new JsonObject
-        { ["version"] = v.Version, ["time"] = v.Time, ["author"] = v.Author, ["message"] = v.Message }).ToArray()).ToJsonString());
+    public Task<string> VersionList()
+    {
+        var seqs = VersionSeqs().ToDictionary(v => v.Version, v => v.Seq); // the log sequence of each version (ShardGrain.History.cs)
+        return Task.FromResult(new JsonArray(_db!.Versions().Select(v => (JsonNode)new JsonObject
+            { ["version"] = v.Version, ["time"] = v.Time, ["author"] = v.Author, ["message"] = v.Message, ["log_seq"] = seqs.GetValueOrDefault(v.Version) }).ToArray()).ToJsonString());
+    }
 
     public async Task<long> Rebuild()
     {
@@ -382,6 +387,7 @@ public sealed partial class ShardGrain
             SqliteConnection.ClearAllPools(); // pooled connections hold the files open
             if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
             _db = CasebookDb.Open(Directory, new CasebookOptions { KeyFile = host.Config.KeyFile, Author = "cluster" });
+            FetchMissingBlobs();
             _applied = _snapshotAt = 0;
             await Replay(0, CancellationToken.None);
             await Snapshot();

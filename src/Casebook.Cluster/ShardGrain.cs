@@ -69,6 +69,7 @@ public sealed partial class ShardGrain(ShardHostOptions host, ClusterLog log, IL
         }
         File.Delete(tmp);
         _db = CasebookDb.Open(Directory, new CasebookOptions { KeyFile = host.Config.KeyFile, Author = "cluster" });
+        FetchMissingBlobs(); // a restored snapshot carries no blobs/ (ShardGrain.History.cs)
         _applied = _snapshotAt = Math.Max(local, snapshot);
         await Replay(0, ct);
     }
@@ -135,17 +136,17 @@ public sealed partial class ShardGrain(ShardHostOptions host, ClusterLog log, IL
         return _applied;
     }
 
-    public Task<string> Statistics(string requestJson)
+    public async Task<string> Statistics(string requestJson)
     {
         var request = JsonSerializer.Deserialize<ShardSearchRequest>(requestJson)!;
-        try { return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Statistics(_db!, request))); }
+        try { return JsonSerializer.Serialize(ShardSearch.Statistics(_db!, await AtLogSeq(request))); }
         catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
     }
 
-    public Task<string> Lists(string requestJson)
+    public async Task<string> Lists(string requestJson)
     {
         var request = JsonSerializer.Deserialize<ShardSearchRequest>(requestJson)!;
-        try { return Task.FromResult(JsonSerializer.Serialize(ShardSearch.Lists(_db!, request))); }
+        try { return JsonSerializer.Serialize(ShardSearch.Lists(_db!, await AtLogSeq(request))); }
         catch (Exception e) when (e is not InvalidOperationException) { throw Portable(e); }
     }
 

@@ -36,13 +36,13 @@ static class ClusterEndpoints
     {
         var r = ctx.Request;
         string? Value(string name, int max) => Endpoints.Search.Value(r, form, name, max);
-        if (Value("as_of", 32) != null) throw NotDistributed("search with as_of", "each shard numbers its own versions, so a cluster-wide as-of needs a log-sequence mapping");
         var limit = 10;
         if (Value("limit", 16) is { } limitText && (!int.TryParse(limitText, out limit) || limit < 1 || limit > o.MaxSearchLimit))
             throw new ArgumentException($"'limit' must be an integer from 1 to {o.MaxSearchLimit}, not '{limitText}'");
         request = request with
         {
             Filter = Value("where", o.MaxFilterLength), Limit = limit, Exact = Value("exact", 8) is "true" or "1",
+            AsOfLogSeq = ClusterHistoryEndpoints.AsOf(r, Value("as_of", 32)), // a log sequence (ClusterHistoryEndpoints.cs)
             Mode = Value("mode", 16) switch
             {
                 null or "hybrid" => SearchMode.Hybrid, "bm25" => SearchMode.Bm25, "dense" => SearchMode.Dense,
@@ -56,8 +56,7 @@ static class ClusterEndpoints
 
     public static async Task<IResult> Detail(string studyId, HttpContext ctx, ClusterClient cluster)
     {
-        if (ctx.Request.Query.ContainsKey("as_of")) throw NotDistributed("GET /api/studies/{id}?as_of", "each shard numbers its own versions");
-        var study = await cluster.GetStudyAsync(RequestValues.StudyId(studyId), ctx.RequestAborted) ?? throw new ProblemException(404, "Not found", $"no study '{studyId}'");
+        var study = await ClusterHistoryEndpoints.Study(studyId, ctx, cluster); // now, or as of ?as_of= (a log sequence)
         return Results.Json(Studies.StudyJson(study, RequestValues.IsResearcher(ctx.User)));
     }
 
@@ -67,11 +66,7 @@ static class ClusterEndpoints
     public static async Task<IResult> Thumbnail(string studyId, HttpContext ctx, ClusterClient cluster, SliceRenderer renderer) =>
         Studies.ThumbnailPng(await Load(studyId, ctx, cluster), ctx, renderer);
 
-    static async Task<Casebook.Model.StudyRecord> Load(string studyId, HttpContext ctx, ClusterClient cluster)
-    {
-        if (ctx.Request.Query.ContainsKey("as_of")) throw NotDistributed("as_of on a study", "each shard numbers its own versions");
-        return await cluster.GetStudyAsync(RequestValues.StudyId(studyId), ctx.RequestAborted) ?? throw new ProblemException(404, "Not found", $"no study '{studyId}'");
-    }
+    static Task<Casebook.Model.StudyRecord> Load(string studyId, HttpContext ctx, ClusterClient cluster) => ClusterHistoryEndpoints.Study(studyId, ctx, cluster);
 
     public static async Task<IResult> History(string studyId, HttpContext ctx, ClusterClient cluster)
     {

@@ -48,7 +48,7 @@ public static class ClusterRoutes
 
         api.MapGet("/versions", ClusterEndpoints.Versions).WithSummary("Every shard's versions, each with its shard (`casebook versions --cluster F --json`)");
         api.MapGet("/stats", ClusterEndpoints.Stats).WithSummary("Counts summed over the shards (researchers see counts under 11 as \"<11\")");
-        api.MapGet("/export", ClusterEndpoints.NotYet("GET /api/export", "export reads one database's table")).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"));
+        api.MapGet("/export", ClusterHistoryEndpoints.Download).RequireAuthorization(Roles.Policies.Export).WithMetadata(new AuditedAttribute("export"));
 
         api.MapPost("/ingest", Endpoints.Ingest.Upload).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("ingest"), new UploadLimit(UploadLimit.Kind.Ingest))
             .DisableAntiforgery().WithSummary("Upload files (multipart) and ingest them into the cluster log as a background job");

@@ -27,8 +27,7 @@ static class Export
             var result = TableExporter.Export(studies, db.ReadBlob, format, path, new ExportOptions { IncludeBlobs = blobs });
             ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{result.Rows} rows as {format}";
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
-            var mime = format switch { "parquet" => "application/vnd.apache.parquet", "arrow" => "application/vnd.apache.arrow.file", _ => "application/x-ndjson" };
-            return Results.File(stream, mime, $"{CasebookDb.TableName}.{format}");
+            return Results.File(stream, Mime(format), $"{CasebookDb.TableName}.{format}");
         }
         catch
         {
@@ -37,7 +36,9 @@ static class Export
         }
     }
 
-    static StudyRecord Deidentified(StudyRecord s)
+    internal static string Mime(string format) => format switch { "parquet" => "application/vnd.apache.parquet", "arrow" => "application/vnd.apache.arrow.file", _ => "application/x-ndjson" };
+
+    internal static StudyRecord Deidentified(StudyRecord s)
     {
         s.DicomImage = null; s.DicomMime = null; s.DictationAudio = null; s.DictationAudioMime = null; s.ReportPdf = null;
         s.Metadata.Remove("source_files");

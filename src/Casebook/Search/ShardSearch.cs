@@ -56,6 +56,10 @@ public sealed record ShardSearchRequest
     public int FeedbackDocs { get; init; } = 3;
     public double FeedbackWeight { get; init; } = 0.5;
     public ShardStats? Global { get; init; }
+    /// <summary>A cluster-wide as-of: a log sequence (docs/cluster.md, "Time travel"); each shard resolves it to <see cref="AsOfVersion"/>.</summary>
+    public long? AsOfLogSeq { get; init; }
+    /// <summary>The shard's own version to read (null: its current one). Set by the shard, never by the coordinator.</summary>
+    public long? AsOfVersion { get; init; }
 }
 
 public sealed record ShardSegment(string SegmentId, string Kind, string? Text, string StudyId, string PatientPseudoId, string? Modality, string? ExamDate, double Score, string? Snippet);
@@ -182,7 +186,9 @@ public static class ShardSearch
     public static List<ShardList> Lists(CasebookDb db, ShardSearchRequest request)
     {
         using var c = db.Connect();
-        var version = db.ResolveVersion(c, null);
+        var version = db.ResolveVersion(c, request.AsOfVersion);
+        // An as-of search reads stored vectors exactly, as one node does for an older version (the index holds live rows only).
+        var current = request.AsOfVersion == null ? version : -1;
         var filter = request.Filter == null ? null : FilterCompiler.Compile(request.Filter);
         var depth = Math.Max(50, request.Limit * 4);
         var lists = new List<SearchExecutor.RankedList>();
@@ -206,13 +212,13 @@ public static class ShardSearch
         {
             var vector = request.QueryVector ?? db.TextEmbedder.Embed([request.Text!])[0];
             var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact).Feedback(request.FeedbackDocs, request.FeedbackWeight);
-            lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, version, filter, depth), request.DenseWeight));
+            lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.TextKind, db.TextEmbedder.Model.Id, vector, q, version, current, filter, depth), request.DenseWeight));
             names.Add("dense");
         }
         if (request.ImageVector != null)
         {
             var q = new SearchQuery(db, request.Text, null).Limit(request.Limit).Exact(request.Exact);
-            lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, request.ImageVector, q, version, version, filter, depth), request.ImageWeight) { IsImage = true });
+            lists.Add(new(SearchExecutor.Dense(db, c, Index.SegmentVectorIndexes.ImageKind, db.ImageEmbedder.Model.Id, request.ImageVector, q, version, current, filter, depth), request.ImageWeight) { IsImage = true });
             names.Add("image");
         }
         // Assertion-aware demotion is a property of each segment, so a shard can apply it to its own lists.

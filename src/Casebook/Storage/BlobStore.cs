@@ -42,9 +42,20 @@ public sealed class BlobStore
 
     public byte[] Read(BlobRef blob) => Read(blob.Sha256);
 
+    /// <summary>Where a blob missing from this directory can be fetched (a cluster shard: the object store); null: nowhere.
+    /// A fetched blob is stored here only if its content hashes to the name asked for.</summary>
+    public Func<string, byte[]>? Missing { get; set; }
+
     public byte[] Read(string sha256)
     {
         var path = PathOf(sha256);
+        if (!File.Exists(path) && Missing is { } fetch)
+        {
+            var bytes = fetch(sha256);
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != sha256) throw new InvalidDataException($"blob {sha256}: the fetched content has another hash");
+            Put(bytes);
+            return bytes;
+        }
         if (!File.Exists(path)) throw new FileNotFoundException($"blob {sha256} is missing from the blob store", path);
         return File.ReadAllBytes(path);
     }
