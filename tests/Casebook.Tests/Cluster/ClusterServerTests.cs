@@ -127,11 +127,9 @@ public sealed class ClusterServerTests(LocalClusterFixture f)
         Assert.Equal(5, image1.AsArray().Count);
         ClusterTests.SameUpToFloatRounding(image1, await ImageSearch(cl), "POST /api/search/image");
 
-        // Not distributed yet: RFC 9457 501 naming the endpoint; still behind authentication.
-        var export = await As(cl, "admin").GetAsync("api/export");
-        Assert.Equal(HttpStatusCode.NotImplemented, export.StatusCode);
-        Assert.Equal("application/problem+json", export.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("GET /api/export", (await export.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.GetValue<string>());
+        // Export is distributed (ClusterHistoryTests compares the files): the same roles and parameter errors as one node.
+        Assert.Equal(HttpStatusCode.BadRequest, (await As(cl, "admin").GetAsync("api/export")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "clinician").GetAsync("api/export?format=jsonl")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("api/export")).StatusCode);
 
         // Slices and thumbnails render from the object store: the same PNG bytes as one node; a study without images is a 404.

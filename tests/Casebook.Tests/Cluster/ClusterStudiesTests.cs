@@ -35,7 +35,7 @@ public sealed class ClusterStudiesTests(LocalClusterFixture f)
         Assert.Equal(Keys(statsOne), Keys(statsCluster));
         foreach (var key in new[] { "studies", "segments", "patients" }) Assert.Equal((long)statsOne[key]!, (long)statsCluster[key]!);
         var versions = JsonNode.Parse(f.Cli("versions", "--json", "--cluster", f.ClusterFile))!["versions"]!.AsArray();
-        Assert.Equal(["version", "time", "author", "message", "shard"], versions[0]!.AsObject().Select(kv => kv.Key));
+        Assert.Equal(["version", "time", "author", "message", "log_seq", "shard"], versions[0]!.AsObject().Select(kv => kv.Key));
         Assert.Contains(versions, v => v!["message"]!.GetValue<string>().StartsWith("cluster log seq ", StringComparison.Ordinal));
 
         await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
