@@ -29,8 +29,8 @@ public sealed partial class ClusterClient
 
     /// <summary>
     /// `restore S --cluster`: every shard appends a restore entry naming S to its partition and applies it (so a replay of the
-    /// log, or a shard rebuilt elsewhere, makes the same change). The single node's JSON: "version" is the last log sequence
-    /// the restore appended (null when nothing changed), "restored" is S, "changed" the studies changed over all shards.
+    /// log, or a shard rebuilt elsewhere, makes the same change). The single node's JSON: "version" is the log sequence of the
+    /// last restore entry that changed something (null when nothing changed), "restored" is S, "changed" the studies changed over all shards.
     /// </summary>
     public async Task<JsonObject> RestoreAsync(long logSeq, string author, CancellationToken ct = default)
     {
@@ -41,7 +41,8 @@ public sealed partial class ClusterClient
         var failed = outcomes.FirstOrDefault(o => o.Error != null);
         if (failed != null) throw failed.Error == "invalid" ? new ArgumentException(failed.Message) : new InvalidOperationException(failed.Message);
         var changed = outcomes.Sum(o => o.Ok!["changed"]!.GetValue<int>());
-        return new JsonObject { ["version"] = changed > 0 ? await Log.LastLogSequenceAsync(ct) : null, ["restored"] = logSeq, ["changed"] = changed };
+        long? version = changed > 0 ? outcomes.Where(o => o.Ok!["changed"]!.GetValue<int>() > 0).Max(o => o.Ok!["log_seq"]!.GetValue<long>()) : null;
+        return new JsonObject { ["version"] = version, ["restored"] = logSeq, ["changed"] = changed };
     }
 
     /// <summary>

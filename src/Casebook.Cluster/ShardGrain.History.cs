@@ -18,7 +18,7 @@ public partial interface IShardGrain
     Task<string> ExportPage(long? logSeq, string? afterStudyId, int limit);
 
     /// <summary>Appends a restore entry (log sequence <paramref name="logSeq"/> made current again) to this shard's partition and
-    /// applies it; answers the outcome (ok: version, restored, changed, shard_version_restored) as JSON.</summary>
+    /// applies it; answers the outcome (ok: version, restored, changed, shard_version_restored, log_seq of the entry) as JSON.</summary>
     [ResponseTimeout("00:02:00")]
     Task<string> RestoreLog(long logSeq, string author);
 }
@@ -162,7 +162,7 @@ public sealed partial class ShardGrain
         var r = db.Commit(batch, $"restore cluster log seq {target}", c.Author);
         return new ClusterCommandOutcome(new JsonObject
         {
-            ["version"] = r.Version, ["restored"] = target, ["changed"] = r.Inserted + r.Updated + r.Deleted, ["shard_version_restored"] = version,
+            ["version"] = r.Version, ["restored"] = target, ["changed"] = r.Inserted + r.Updated + r.Deleted, ["shard_version_restored"] = version, ["log_seq"] = seq,
         });
     }
 

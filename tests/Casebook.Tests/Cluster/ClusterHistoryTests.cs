@@ -277,3 +277,27 @@ public sealed class ClusterHistoryTests(LocalClusterFixture f)
         return Untimed(o)!;
     }
 }
+
+/// <summary>What a shard restored from a snapshot (no blobs/) does when it reads a blob: fetch it by content hash, check it, keep it.</summary>
+public sealed class MissingBlobFetchTests
+{
+    [Fact]
+    public void A_missing_blob_is_fetched_by_hash_checked_and_kept()
+    {
+        using var dir = new TempDirectory();
+        var source = new Casebook.Storage.BlobStore(dir["source"]);
+        var blob = source.Put("a key image"u8);
+        var shard = new Casebook.Storage.BlobStore(dir["shard"]);
+        Assert.Throws<FileNotFoundException>(() => shard.Read(blob)); // nowhere to fetch from: the engine's error
+        var fetched = 0;
+        shard.Missing = sha => { fetched++; return source.Read(sha); };
+        Assert.Equal("a key image"u8.ToArray(), shard.Read(blob));
+        Assert.True(shard.Exists(blob.Sha256));
+        Assert.Equal("a key image"u8.ToArray(), shard.Read(blob));
+        Assert.Equal(1, fetched); // kept: the second read is local
+        var other = source.Put("another image"u8);
+        shard.Missing = _ => "tampered"u8.ToArray();
+        Assert.Throws<InvalidDataException>(() => shard.Read(other));
+        Assert.False(shard.Exists(other.Sha256));
+    }
+}
