@@ -104,6 +104,8 @@ internal static class SearchExecutor
         return new(rows.Count == 0 ? [] : SegmentBm25(c, match, version, null, depth, rows), weight, studies);
     }
 
+    // Equal ranks (segments with the same terms and length) in segment_id order: the order a cluster's merge gives them
+    // (ShardSearch.Merge), whose shards number their rows differently.
     static List<Ranked> SegmentBm25(SqliteConnection c, string match, long version, CompiledFilter? filter, int depth, List<long>? studyRows)
     {
         using var cmd = c.CreateCommand();
@@ -112,7 +114,7 @@ internal static class SearchExecutor
             SELECT g.row_id, bm25(segments_fts) AS rank
             FROM segments_fts JOIN segments g ON g.row_id = segments_fts.rowid JOIN studies s ON s.row_id = g.study_row_id
             WHERE segments_fts MATCH @match AND {Schema.ValidAt}{FilterSql(filter)}{within}
-            ORDER BY rank, g.row_id LIMIT @depth
+            ORDER BY rank, g.segment_id LIMIT @depth
             """;
         cmd.Parameters.AddWithValue("@match", match);
         cmd.Parameters.AddWithValue("@depth", depth);
@@ -178,11 +180,11 @@ internal static class SearchExecutor
         }
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"""
-            SELECT g.row_id, g.{kind.VectorColumn}, g.{kind.ModelColumn} FROM segments g JOIN studies s ON s.row_id = g.study_row_id
+            SELECT g.row_id, g.{kind.VectorColumn}, g.{kind.ModelColumn}, g.segment_id FROM segments g JOIN studies s ON s.row_id = g.study_row_id
             WHERE g.{kind.VectorColumn} IS NOT NULL AND {Schema.ValidAt}{FilterSql(filter)}
             """;
         Bind(cmd, version, filter);
-        var scored = new List<Ranked>();
+        var scored = new List<(Ranked Hit, string SegmentId)>();
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
@@ -190,9 +192,11 @@ internal static class SearchExecutor
             if (model != queryModel)
                 throw new InvalidOperationException($"segment vectors at version {version} were made by '{model}', the query by '{queryModel}'");
             var v = RowCodec.BytesToVector(r.GetValue(1))!;
-            scored.Add(new Ranked(r.GetInt64(0), TensorPrimitives.Dot(vector, v)));
+            scored.Add((new Ranked(r.GetInt64(0), TensorPrimitives.Dot(vector, v)), r.GetString(3)));
         }
-        return scored.OrderByDescending(x => x.Score).ThenBy(x => x.RowId).Take(depth).ToList();
+        // Equal scores (segments with the same text) in segment_id order, not row order: a cluster's shards, which number their
+        // rows differently, merge their lists the same way (ShardSearch.Merge), so ties rank alike on one node and on a cluster.
+        return scored.OrderByDescending(x => x.Hit.Score).ThenBy(x => x.SegmentId, StringComparer.Ordinal).Take(depth).Select(x => x.Hit).ToList();
     }
 
     static HashSet<long> Candidates(SqliteConnection c, SegmentVectorIndexes.Kind kind, long version, CompiledFilter filter)
