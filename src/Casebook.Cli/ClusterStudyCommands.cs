@@ -198,7 +198,7 @@ public static class ClusterStudyCommands
         ["restore"] = "each shard has its own versions; a cluster-wide restore needs a log-sequence mapping",
         ["export"] = "export reads one database's table", ["gc"] = "the object store keeps blobs by content; purges delete them",
         ["reembed"] = "re-embedding would have to go through the log",
-        ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
+        ["eval"] = "evaluation builds its own database",
         ["audit"] = "the audit log is the server's own (serve --cluster keeps it in its --db directory)",
     };
 
