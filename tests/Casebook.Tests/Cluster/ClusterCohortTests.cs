@@ -188,10 +188,109 @@ public sealed class ClusterCohortTests(LocalClusterFixture f)
         var (badOne, badCluster) = (await Post(one, "clinician", """{"criteria":{"sex":5}}"""), await Post(cl, "clinician", """{"criteria":{"sex":5}}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badCluster.Status);
         Assert.Equal(JsonNode.Parse(badOne.Body)!["detail"]!.ToJsonString(), JsonNode.Parse(badCluster.Body)!["detail"]!.ToJsonString());
+        // Finding classifiers: the same model list keys and refusals; a training with too few examples reports the same labels.
+        async Task<(HttpStatusCode Status, string Body)> Send(CasebookServer s, string role, HttpMethod method, string path, string? body = null)
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(s.Urls[0] + "/"), Timeout = TimeSpan.FromMinutes(3) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys[(s == cl, role)]);
+            using var request = new HttpRequestMessage(method, path) { Content = body == null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
+            var r = await http.SendAsync(request);
+            return (r.StatusCode, await r.Content.ReadAsStringAsync());
+        }
+        var (m1, m2) = (await Send(one, "clinician", HttpMethod.Get, "api/findings/models"), await Send(cl, "clinician", HttpMethod.Get, "api/findings/models"));
+        Assert.Equal(HttpStatusCode.OK, m2.Status);
+        string Labels(string json) => string.Join(",", JsonNode.Parse(json)!["models"]!.AsArray().Select(m => m!["label"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal(Labels(m1.Body), Labels(m2.Body));
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(cl, "clinician", HttpMethod.Post, "api/findings/train", "{}")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(cl, "validator", HttpMethod.Post, "api/findings/suggest", "{}")).Status);
+        var (t1, t2) = (await Send(one, "admin", HttpMethod.Post, "api/findings/train", """{"min_examples":500}"""), await Send(cl, "admin", HttpMethod.Post, "api/findings/train", """{"min_examples":500}"""));
+        Assert.Equal(HttpStatusCode.OK, t2.Status);
+        string NoVersion(string json) { var o = JsonNode.Parse(json)!.AsObject(); o.Remove("version"); return o.ToJsonString(); }
+        Assert.Equal(NoVersion(t1.Body), NoVersion(t2.Body));
+        var missing = await Send(cl, "admin", HttpMethod.Post, "api/findings/suggest", """{"study":"NO-SUCH"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
+
         // Audited like one node.
         var audit = new AuditLog(new ServerStore(serverDir));
         Assert.Contains(audit.Read(), e => e.Action == "cohort.run" && e.Outcome == "success" && e.Role == "researcher");
         Assert.Contains(audit.Read(), e => e.Action == "cohort.run" && e.Role == "validator" && e.Outcome != "success");
+        Assert.Contains(audit.Read(), e => e.Action == "findings.train" && e.Outcome == "success");
+    }
+
+    static long LastVersion(string historyJson) => JsonNode.Parse(historyJson)!["versions"]!.AsArray().Max(v => (long)v!["version"]!);
+
+    [Fact]
+    public async Task Finding_classifiers_train_on_the_coordinator_like_one_node_and_suggestions_go_through_the_log()
+    {
+        // Clinicians' rulings on both: "calcified granuloma" on four studies, "simple cyst" on four others (implicit negatives).
+        var labelled = new[] { ("CL-0020", "calcified granuloma"), ("CL-0021", "calcified granuloma"), ("CL-0022", "calcified granuloma"), ("CL-0023", "calcified granuloma"),
+            ("CL-0024", "simple cyst"), ("CL-0025", "simple cyst"), ("CL-0026", "simple cyst"), ("CL-0027", "simple cyst") };
+        foreach (var (id, term) in labelled)
+            foreach (var (flag, where) in new[] { ("--db", f.SingleDb), ("--cluster", f.ClusterFile) })
+            {
+                var v = LastVersion(f.Cli("history", id, "--json", flag, where));
+                f.Cli("validate", id, "--finding", term, "--status", "confirmed", "--author", "dr.f", "--role", "validator", "--base-version", v.ToString(), "--json", flag, where);
+            }
+
+        // Training: the same examples give the same labels, counts, cross-validated AUCs and folds as one node.
+        static JsonArray Labels(string json) => new(JsonNode.Parse(json)!["labels"]!.AsArray()
+            .Select(l => { var o = l!.DeepClone().AsObject(); o.Remove("model_id"); return (JsonNode)o; }).ToArray());
+        var trainOne = f.Cli("findings", "train", "--min-examples", "3", "--json", "--db", f.SingleDb);
+        var trainCluster = f.Cli("findings", "train", "--min-examples", "3", "--json", "--cluster", f.ClusterFile);
+        Assert.Equal(Labels(trainOne).ToJsonString(), Labels(trainCluster).ToJsonString());
+        var trained = JsonNode.Parse(trainCluster)!;
+        var seq = (long)trained["version"]!;
+        var ids = trained["labels"]!.AsArray().Where(l => l!["model_id"] != null).Select(l => l!["model_id"]!.GetValue<string>()).ToList();
+        Assert.Contains(ids, i => i.StartsWith("calcified-granuloma.lr.v", StringComparison.Ordinal));
+        Assert.Contains(ids, i => i.StartsWith("simple-cyst.lr.v", StringComparison.Ordinal));
+        Assert.All(ids, i => Assert.EndsWith(".v" + seq, i));
+
+        // The registry lists them as one node lists its models: the same calibration, features and fold AUCs.
+        static string Models(string json, params string[] labels) => new JsonArray(JsonNode.Parse(json)!["models"]!.AsArray()
+            .Where(m => labels.Contains(m!["label"]!.GetValue<string>())).OrderBy(m => m!["label"]!.GetValue<string>(), StringComparer.Ordinal)
+            .Select(m => { var o = m!.DeepClone().AsObject(); foreach (var k in new[] { "model_id", "trained_version", "created", "path" }) o.Remove(k); return (JsonNode)o; }).ToArray()).ToJsonString();
+        string[] ours = ["finding:calcified granuloma", "finding:simple cyst"];
+        var modelsCluster = f.Cli("findings", "models", "--json", "--cluster", f.ClusterFile);
+        Assert.Equal(Models(f.Cli("findings", "models", "--json", "--db", f.SingleDb), ours), Models(modelsCluster, ours));
+        Assert.Equal(2, JsonNode.Parse(Models(modelsCluster, ours))!.AsArray().Count);
+
+        // Suggestions: the same probabilities for a study nobody ruled on; none for the label a clinician ruled on.
+        static JsonObject Suggested(string json)
+        {
+            var o = JsonNode.Parse(json)!.AsObject();
+            o.Remove("versions");
+            o.Remove("models");
+            foreach (var s in o["suggestions"]!.AsArray()) s!.AsObject().Remove("model_id");
+            return o;
+        }
+        foreach (var study in new[] { "CL-0031", "CL-0020" })
+        {
+            var one = Suggested(f.Cli("findings", "suggest", "--study", study, "--min-probability", "0", "--json", "--db", f.SingleDb));
+            var cluster = Suggested(f.Cli("findings", "suggest", "--study", study, "--min-probability", "0", "--json", "--author", "nightly", "--cluster", f.ClusterFile));
+            Assert.Equal(one.ToJsonString(), cluster.ToJsonString());
+            var terms = cluster["suggestions"]!.AsArray().Select(x => x!["term"]!.GetValue<string>()).ToList();
+            if (study == "CL-0031") { Assert.Contains("calcified granuloma", terms); Assert.Equal(1, (int)cluster["studies_changed"]!); }
+            else Assert.DoesNotContain("calcified granuloma", terms); // ruled on by a clinician: never suggested over
+        }
+        // The owning shard wrote them, attributed to the model role; the clinician's confirmation on CL-0020 stands.
+        var last = JsonNode.Parse(f.Cli("history", "CL-0031", "--json", "--cluster", f.ClusterFile))!["versions"]!.AsArray()[^1]!;
+        Assert.Equal(("nightly", "model"), ((string)last["author"]!, (string)last["role"]!));
+        await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
+        var record = (await client.GetStudyAsync("CL-0031"))!;
+        var suggestion = record.PathologyFindings.OfType<JsonObject>().Single(x => x["term"]?.GetValue<string>() == "calcified granuloma");
+        Assert.True((bool)suggestion["ai_suggested"]!);
+        Assert.False((bool)suggestion["affirmed"]!);
+        Assert.Null(suggestion["validated"]);
+        var ruled = (await client.GetStudyAsync("CL-0020"))!.PathologyFindings.OfType<JsonObject>().Single(x => x["term"]?.GetValue<string>() == "calcified granuloma");
+        Assert.True((bool)ruled["validated"]!);
+        var shard = (await client.ShardOfStudyAsync("CL-0031"))!.Value;
+        Assert.Contains(await client.Log.ReadAsync(shard, 0, 100_000), e => e.Command?.Command == ClusterFindings.SuggestKind && e.Command.StudyId == "CL-0031");
+
+        // Retraining replaces the label's active model; the replaced one stays listed with --all.
+        f.Cli("findings", "train", "--min-examples", "3", "--label", "simple cyst", "--json", "--cluster", f.ClusterFile);
+        var all = JsonNode.Parse(f.Cli("findings", "models", "--all", "--json", "--cluster", f.ClusterFile))!["models"]!.AsArray();
+        Assert.Equal(2, all.Count(m => m!["label"]!.GetValue<string>() == "finding:simple cyst"));
+        Assert.Single(all, m => m!["label"]!.GetValue<string>() == "finding:simple cyst" && (bool)m["active"]!);
     }
 
     static string Without(string json, string key)
