@@ -52,7 +52,10 @@ public sealed partial class ShardGrain
         var r = db.CommitEvents(events, SequenceMessage + seq, c.Author);
         var all = db.PatientEvents(patient);
         var batch = new WriteBatch();
-        foreach (var id in db.Studies(withSegments: false).Where(s => s.PatientPseudoId == patient).Select(s => s.StudyId).ToList())
+        List<string> ids;
+        using (var side = Side(Directory)) // the patient's live studies by the studies_patient index, not a pass over the shard
+            ids = Strings(side, "SELECT study_id FROM studies WHERE patient_pseudo_id = @p AND v_to IS NULL", ("@p", patient)).Order(StringComparer.Ordinal).ToList();
+        foreach (var id in ids)
         {
             var s = db.GetStudy(id)!;
             var column = StudyTimelines.Column(s, all, new TimelineOptions());
