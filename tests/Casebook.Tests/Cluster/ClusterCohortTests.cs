@@ -258,6 +258,19 @@ public sealed class ClusterCohortTests(LocalClusterFixture f)
         Assert.Equal(Models(f.Cli("findings", "models", "--json", "--db", f.SingleDb), ours), Models(modelsCluster, ours));
         Assert.Equal(2, JsonNode.Parse(Models(modelsCluster, ours))!.AsArray().Count);
 
+        // A user ONNX classifier registered for the cluster (on both): the engine checks it, the file goes to the object store and
+        // the shards that apply a suggestion entry fetch it and run it on their studies' images.
+        var onnx = f.Dir["bright-dark.onnx"];
+        File.WriteAllBytes(onnx, Casebook.Tests.Findings.FindingsTests.BrightDarkNetwork());
+        string Register(string flag, string where)
+        {
+            var o = JsonNode.Parse(f.Cli("findings", "register", "brightdark", "--onnx", onnx, "--labels", "bright,dark", "--input-size", "8", "--mean", "0,0,0", "--std", "1,1,1", "--json", flag, where))!.AsObject();
+            o.Remove("trained_version");
+            o.Remove("created");
+            return o.ToJsonString();
+        }
+        Assert.Equal(Register("--db", f.SingleDb), Register("--cluster", f.ClusterFile));
+
         // Suggestions: the same probabilities for a study nobody ruled on; none for the label a clinician ruled on.
         static JsonObject Suggested(string json)
         {
@@ -274,7 +287,11 @@ public sealed class ClusterCohortTests(LocalClusterFixture f)
             Assert.Equal(one.ToJsonString(), cluster.ToJsonString());
             var terms = cluster["suggestions"]!.AsArray().Select(x => x!["term"]!.GetValue<string>()).ToList();
             if (study == "CL-0031") { Assert.Contains("calcified granuloma", terms); Assert.Equal(1, (int)cluster["studies_changed"]!); }
-            else Assert.DoesNotContain("calcified granuloma", terms); // ruled on by a clinician: never suggested over
+            else
+            {
+                Assert.DoesNotContain("calcified granuloma", terms); // ruled on by a clinician: never suggested over
+                Assert.Contains("bright", terms); // CL-0020 has a picture: the ONNX model ran on the shard
+            }
         }
         // The owning shard wrote them, attributed to the model role; the clinician's confirmation on CL-0020 stands.
         var last = JsonNode.Parse(f.Cli("history", "CL-0031", "--json", "--cluster", f.ClusterFile))!["versions"]!.AsArray()[^1]!;
