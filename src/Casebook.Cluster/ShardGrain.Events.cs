@@ -44,6 +44,18 @@ public sealed partial class ShardGrain
     /// </summary>
     void ApplyEvents(long seq, ClusterCommand c)
     {
+        try { CommitPatientEvents(seq, c); }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or JsonException)
+        {
+            // A malformed entry changes nothing and is recorded as applied: the partition goes on (it cannot block the shard).
+            logger.LogWarning("shard {Shard}: log entry {Seq} (patient events) not applied: {Message}", Shard, seq, e.Message);
+            _applied = seq;
+            Record([(seq, ClusterEvents.Kind, null, c.PatientPseudoId)]);
+        }
+    }
+
+    void CommitPatientEvents(long seq, ClusterCommand c)
+    {
         var db = _db!;
         var patient = c.PatientPseudoId ?? throw new InvalidDataException($"log entry {seq}: patient events name no patient");
         var events = ClusterEvents.FromJson(c.Args["events"]);
