@@ -109,6 +109,7 @@ public static class ClusterCommands
         var options = new IngestOptions { Message = a.Get("message") };
         if (a.Long("batch") is { } b) options.BatchSize = (int)b;
         if (a.Flag("no-text-deid")) options.TextDeidentification = null;
+        options.Fhir.Issuer = a.Get("fhir-issuer"); // FHIR patients' issuer, as one node (their events go to the log: docs/cluster.md)
         a.EnsureAllUsed();
         var result = Task.Run(async () =>
         {

@@ -196,8 +196,8 @@ public static class ClusterStudyCommands
     static readonly Dictionary<string, string> NotDistributed = new()
     {
         ["gc"] = "the object store keeps blobs by content; purges delete them",
-        ["reembed"] = "re-embedding would have to go through the log", ["cohort"] = "cohort queries are not scattered over the shards yet",
-        ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
+        ["reembed"] = "re-embedding would have to go through the log",
+        ["eval"] = "evaluation builds its own database",
         ["audit"] = "the audit log is the server's own (serve --cluster keeps it in its --db directory)",
     };
 

@@ -19,6 +19,7 @@ public static class CohortCommands
     {
         if (args.Length == 0) throw new UsageException("cohort needs a subcommand: run, save, list or export");
         var a = new Args(args[1..], Flags);
+        if (a.Get("cluster") is { } cluster) return ClusterCohortCommands.Run(args[0], a, cluster, stdout); // scattered over the shards
         var dir = a.Get("db") ?? Commands.DefaultDb;
         if (!File.Exists(Path.Combine(dir, "casebook.db")))
             throw new InvalidOperationException($"no Casebook database at '{dir}' (run ./casebook ingest first, or pass --db)");
@@ -32,7 +33,7 @@ public static class CohortCommands
         }
     }
 
-    static void Write(TextWriter w, JsonNode node) => w.WriteLine(node.ToJsonString(Commands.JsonOut));
+    internal static void Write(TextWriter w, JsonNode node) => w.WriteLine(node.ToJsonString(Commands.JsonOut));
 
     /// <summary>A definition file, or a saved cohort's name (NAME or NAME@V).</summary>
     static (CohortDefinition Definition, SavedCohort? Saved) Resolve(CasebookDb db, string target)

@@ -37,8 +37,8 @@ public static partial class Commands
           regions STUDY_ID [--json]    the study's regions (clinician, SEG, RTSTRUCT, NIfTI): label, source, coordinates, features (docs/regions.md)
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
-          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md)
-          findings train [--min-examples N] [--trainer lr|lightgbm] --json | findings suggest [--study ID] [--min-probability P] --json | findings models --json | findings register NAME --onnx FILE --labels A,B   classifiers learned from clinicians' findings (docs/findings.md)
+          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md; each takes --cluster F)
+          findings train [--min-examples N] [--trainer lr|lightgbm] --json | findings suggest [--study ID] [--min-probability P] --json | findings models --json | findings register NAME --onnx FILE --labels A,B   classifiers learned from clinicians' findings (docs/findings.md; each takes --cluster F)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array
           dicom deid IN OUT [--key-file F]   de-identify one file (PS3.15 basic profile); creates no database
@@ -55,7 +55,7 @@ public static partial class Commands
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
           audit [--verify] [--json]    the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
-          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge and serve take --cluster F (docs/cluster.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge, cohort, findings and serve take --cluster F (docs/cluster.md)
           cluster up ... --workers K [--work-ack-wait S] | cluster worker --cluster F --name W   OCR/ASR/embedding worker processes (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]

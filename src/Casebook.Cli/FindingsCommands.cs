@@ -45,7 +45,7 @@ public static class FindingsCommands
         return CasebookDb.Open(dir, options);
     }
 
-    static void Write(TextWriter w, JsonNode node) => w.WriteLine(node.ToJsonString(Commands.JsonOut));
+    internal static void Write(TextWriter w, JsonNode node) => w.WriteLine(node.ToJsonString(Commands.JsonOut));
 
     static double? Number(Args a, string name)
     {
@@ -85,6 +85,7 @@ public static class FindingsCommands
             Blocks = blocks, Classifier = classifier, Labels = List(a, "label"),
         };
         var json = a.Flag("json");
+        if (a.Get("cluster") is { } cluster) return ClusterFindingsCommands.Train(a, cluster, options, json, stdout); // on the coordinator, examples from every shard
         using var db = Open(a);
         a.EnsureAllUsed();
         var version = db.CurrentVersion;
@@ -106,6 +107,7 @@ public static class FindingsCommands
         if (a.Positional.Count > 0) throw new UsageException($"findings suggest takes no positional arguments (use --study ID)");
         var options = new FindingSuggestOptions { StudyId = a.Get("study"), MinProbability = Number(a, "min-probability") ?? 0.5 };
         var json = a.Flag("json");
+        if (a.Get("cluster") is { } cluster) return ClusterFindingsCommands.Suggest(a, cluster, options, json, stdout); // through the log to the owning shards
         using var db = Open(a);
         a.EnsureAllUsed();
         var result = db.SuggestFindings(options);
@@ -124,6 +126,7 @@ public static class FindingsCommands
     {
         var all = a.Flag("all");
         var json = a.Flag("json");
+        if (a.Get("cluster") is { } cluster) return ClusterFindingsCommands.Models(a, cluster, all, json, stdout); // the cluster's registry
         using var db = Open(a);
         a.EnsureAllUsed();
         var models = db.FindingModels(all);
@@ -161,6 +164,7 @@ public static class FindingsCommands
         };
         var spec = new OnnxClassifierSpec { Name = a.Positional[0], Labels = labels, Input = input, Activation = activation, InputName = a.Get("input-name"), OutputName = a.Get("output-name") };
         var json = a.Flag("json");
+        if (a.Get("cluster") is { } cluster) return ClusterFindingsCommands.Register(a, cluster, onnx, spec, json, stdout); // the cluster's registry
         using var db = Open(a);
         a.EnsureAllUsed();
         var info = db.RegisterOnnxClassifier(onnx, spec);

@@ -92,6 +92,7 @@ public sealed partial class ClusterClient : IAsyncDisposable
             var result = db.Ingest(paths, options);
             var targets = new Dictionary<int, long>();
             var appended = 0;
+            await AppendPatientEventsAsync(db, targets, dbOptions.Author, ct); // FHIR events first, as one node commits them (ClusterClient.Events.cs)
             foreach (var study in db.Studies())
             {
                 foreach (var blob in ShardGrain.Blobs(study).DistinctBy(b => b.Sha256))

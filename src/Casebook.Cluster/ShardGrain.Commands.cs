@@ -111,6 +111,8 @@ public sealed partial class ShardGrain
         {
             if (e.Command == null) { run.Add(e); continue; }
             await Flush();
+            if (e.Command.Command == ClusterEvents.Kind) { ApplyEvents(e.Sequence, e.Command); continue; } // ShardGrain.Events.cs
+            if (e.Command.Command == ClusterFindings.SuggestKind) { await ApplySuggest(e.Sequence, e.Command, ct); continue; } // ShardGrain.Findings.cs
             await ApplyCommand(e.Sequence, e.Command, ct);
         }
         await Flush();

@@ -120,7 +120,7 @@ public sealed partial class ShardGrain(ShardHostOptions host, ClusterLog log, IL
             if (!db.Blobs.Exists(blob.Sha256)) db.Blobs.Put(await log.GetBlobAsync(blob.Sha256, ct));
         var batch = new WriteBatch();
         // One commit per batch; a study twice in a batch keeps its later entry (log order wins).
-        foreach (var e in entries.GroupBy(e => e.Study.StudyId).Select(g => g.Last()).OrderBy(e => e.Sequence)) batch.Upserts.Add(e.Study);
+        foreach (var e in entries.GroupBy(e => e.Study.StudyId).Select(g => g.Last()).OrderBy(e => e.Sequence)) { FollowTimeline(e.Study); batch.Upserts.Add(e.Study); }
         var last = entries[^1].Sequence;
         db.Commit(batch, SequenceMessage + last, "cluster");
         _applied = last;

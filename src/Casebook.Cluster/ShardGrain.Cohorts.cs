@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Casebook.Cohorts;
+
+namespace Casebook.Cluster;
+
+public partial interface IShardGrain
+{
+    /// <summary>
+    /// Cohorts over this shard (op: run, material). "run": the engine's <see cref="CasebookDb.RunCohort"/> on this shard's
+    /// live rows, answering its patients and (study, patient) pairs. "material": the live records of the named studies and
+    /// the events of the named patients (what an export writes).
+    /// </summary>
+    Task<string> Cohort(string requestJson);
+}
+
+/// <summary>
+/// A cohort is a set of patients, and every criterion is about one patient's rows (studies or events), which all live in the
+/// patient's shard (shard = hash(pseudonym) mod S). So each shard's answer is exactly the cohort restricted to its patients,
+/// and the union over the shards is the single node's answer (not = the shard's patients less the matches: again per patient).
+/// </summary>
+public sealed partial class ShardGrain
+{
+    public Task<string> Cohort(string requestJson)
+    {
+        try
+        {
+            var q = JsonNode.Parse(requestJson)!.AsObject();
+            var db = _db!;
+            switch (q["op"]!.GetValue<string>())
+            {
+                case "run":
+                {
+                    var r = db.RunCohort(CohortDefinition.Parse(q["definition"]!.GetValue<string>()));
+                    return Task.FromResult(new JsonObject
+                    {
+                        ["patients"] = new JsonArray(r.Patients.Select(p => (JsonNode)p).ToArray()),
+                        ["studies"] = new JsonArray(r.Studies.Select(s => (JsonNode)new JsonArray(s.StudyId, s.PatientPseudoId)).ToArray()),
+                        ["ms"] = r.Milliseconds,
+                    }.ToJsonString());
+                }
+                case "material":
+                {
+                    var studies = new JsonArray();
+                    foreach (var id in q["studies"]!.AsArray().Select(x => x!.GetValue<string>()))
+                        if (db.GetStudy(id) is { } s) studies.Add(JsonSerializer.SerializeToNode(s, ClusterLog.RecordJson));
+                    var events = new JsonObject();
+                    foreach (var p in q["patients"]!.AsArray().Select(x => x!.GetValue<string>()))
+                        events[p] = ClusterEvents.ToJson(db.PatientEvents(p));
+                    return Task.FromResult(new JsonObject { ["studies"] = studies, ["events"] = events }.ToJsonString());
+                }
+                case var op: throw new ArgumentException($"unknown cohort request '{op}'");
+            }
+        }
+        catch (CohortDefinitionException e) { throw new ArgumentException(e.Message); }
+        catch (Exception e) when (e is not InvalidOperationException and not ArgumentException) { throw Portable(e); }
+    }
+}
