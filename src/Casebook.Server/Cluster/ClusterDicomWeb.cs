@@ -1,0 +1,19 @@
+using Casebook.Cluster;
+using Casebook.Ingest.Dicom;
+using Casebook.Server.DicomWeb;
+
+namespace Casebook.Server.Cluster;
+
+/// <summary>
+/// DICOMweb under `serve --cluster`: the single node's QIDO-RS and WADO-RS handlers (DicomWeb/Qido.cs, Wado.cs) over the
+/// cluster. The served instances are gathered from every shard's <c>dicomweb_instances</c> side table (filled as the shard
+/// applies studies) in one node's order, so matching, ordering, limit and offset are one node's code on the same list;
+/// bytes (retrieve, metadata, rendered frames) come from the object store by content hash, where the shards' binaries are.
+/// </summary>
+sealed class ClusterDicomWeb(ClusterClient cluster) : DicomWebSource
+{
+    public override async Task<IReadOnlyList<StoredDicomInstance>> InstancesAsync(CancellationToken ct) => await cluster.DicomInstancesAsync(ct);
+
+    public override async Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct) =>
+        await cluster.Log.BlobExistsAsync(i.Blob, ct) ? new MemoryStream(await cluster.Log.GetBlobAsync(i.Blob, ct), writable: false) : null;
+}
