@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Casebook.Server;
+using Casebook.Server.Audit;
+using Casebook.Server.Security;
+using Casebook.Tests.Server.DicomWeb;
+
+namespace Casebook.Tests.Cluster;
+
+/// <summary>
+/// DICOMweb under `serve --cluster` beside the single-node server over the same data: real DICOM files (pydicom's test
+/// files in ../shared/data) ingested into both, then QIDO-RS answers, WADO-RS instance bytes, metadata and rendered frames
+/// compared; roles and audit as on one node. Also GET /api/similar with a study's image evidence.
+/// </summary>
+[Collection("local cluster")]
+public sealed class ClusterDicomWebTests(LocalClusterFixture f)
+{
+    static readonly string[] Files = ["CT_small.dcm", "MR_small.dcm", "SC_rgb_small_odd.dcm", "SC_rgb_rle_2frame.dcm"];
+
+    [Fact]
+    public async Task Dicomweb_through_the_cluster_answers_like_one_node()
+    {
+        var source = SharedData.Require("dicom/pydicom");
+        var folder = f.Dir["dicomweb-corpus"];
+        Directory.CreateDirectory(folder);
+        foreach (var name in Files) File.Copy(Path.Combine(source, name), Path.Combine(folder, name), overwrite: true);
+        f.Cli("ingest", folder, "--cluster", f.ClusterFile, "--json");
+        f.Cli("ingest", folder, "--db", f.SingleDb, "--json");
+
+        var serverDir = f.Dir["dicomweb-server-state"];
+        CasebookDb.Open(serverDir).Dispose();
+        var keys = new Dictionary<(bool Cluster, string Role), string>();
+        foreach (var (cluster, dir) in new[] { (false, f.SingleDb), (true, serverDir) })
+        {
+            var store = new ApiKeyStore(new ServerStore(dir));
+            foreach (var role in Roles.All) keys[(cluster, role)] = store.Create(role, "dicomweb-test").Key;
+        }
+        await using var one = CasebookServer.Create(new ServerOptions { DbDirectory = f.SingleDb, KeyFile = f.Dir.KeyFile, Port = 0, RequestsPerWindow = 1_000_000 });
+        await using var cl = CasebookServer.Create(new ServerOptions { DbDirectory = serverDir, ClusterFile = f.ClusterFile, KeyFile = f.Dir.KeyFile, Port = 0, RequestsPerWindow = 1_000_000 });
+        await one.StartAsync();
+        await cl.StartAsync();
+        HttpClient As(CasebookServer s, string? role, string? accept = null)
+        {
+            var c = new HttpClient
+            {
+                BaseAddress = new Uri(s.Urls[0] + "/"), Timeout = TimeSpan.FromMinutes(2),
+                DefaultRequestHeaders = { Authorization = role == null ? null : new AuthenticationHeaderValue("Bearer", keys[(s == cl, role)]) },
+            };
+            if (accept != null) c.DefaultRequestHeaders.Accept.ParseAdd(accept);
+            return c;
+        }
+        // The answers name the server (RetrieveURL): compared with each server's own base replaced.
+        async Task<(HttpStatusCode Status, string Body, string Warnings)> Get(CasebookServer s, string path, string role = "clinician")
+        {
+            var r = await As(s, role).GetAsync(path);
+            var body = (await r.Content.ReadAsStringAsync()).Replace(s.Urls[0], "BASE");
+            // A problem carries its request's trace id: compared by status, title and detail.
+            if (!r.IsSuccessStatusCode && JsonNode.Parse(body) is JsonObject problem) body = $"{problem["title"]}: {problem["detail"]}";
+            return (r.StatusCode, body, string.Join("|", r.Headers.TryGetValues("Warning", out var w) ? w : []));
+        }
+        async Task<(HttpStatusCode Status, string Body, string Warnings)> Same(string path)
+        {
+            var (a, b) = (await Get(one, path), await Get(cl, path));
+            Assert.True(a == b, $"{path}:\none node {a}\ncluster  {b}");
+            return a;
+        }
+
+        // QIDO-RS: every level, matching keys, paging, includefield; the same JSON (order, counts, URLs) as one node.
+        var studies = JsonNode.Parse((await Same("dicomweb/studies")).Body)!.AsArray();
+        Assert.True(studies.Count >= 3, studies.ToJsonString());
+        var instances = JsonNode.Parse((await Same("dicomweb/instances?includefield=all")).Body)!.AsArray();
+        Assert.True(instances.Count >= Files.Length, instances.ToJsonString());
+        var someStudy = DicomWebClient.Value(studies[1], "0020000D")!;
+        var patient = DicomWebClient.Value(studies[0], "00100020")!;
+        foreach (var path in new[]
+                 {
+                     "dicomweb/series", "dicomweb/studies?limit=2&offset=1", "dicomweb/studies?limit=2000", "dicomweb/instances?Modality=MR",
+                     $"dicomweb/studies?PatientID={patient}", "dicomweb/studies?ModalitiesInStudy=CT", "dicomweb/studies?StudyDate=19000101-20991231",
+                     "dicomweb/instances?includefield=00280100,PhotometricInterpretation", "dicomweb/studies?NoSuchKeyword=1", "dicomweb/studies?PatientName=*",
+                     $"dicomweb/studies/{someStudy}/series", $"dicomweb/studies/{someStudy}/instances", "dicomweb/studies?SeriesDescription=x&fuzzymatching=true",
+                     "dicomweb/studies/1.2.3.4/series",
+                 })
+            await Same(path);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Same("dicomweb/studies?limit=0")).Status);
+
+        // WADO-RS: for every instance the stored bytes, the metadata and the rendered first frame are one node's.
+        foreach (var i in instances)
+        {
+            var (study, series, sop) = (DicomWebClient.Value(i, "0020000D")!, DicomWebClient.Value(i, "0020000E")!, DicomWebClient.Value(i, "00080018")!);
+            var path = $"dicomweb/studies/{study}/series/{series}/instances/{sop}";
+            var mine = await DicomWebClient.ReadParts(await As(one, "clinician").GetAsync(path));
+            var theirs = await DicomWebClient.ReadParts(await As(cl, "clinician").GetAsync(path));
+            Assert.Equal(mine.Single(), theirs.Single());
+            Assert.Equal(sop, DicomWebClient.Header(theirs[0], Casebook.Extract.Dicom.DicomTag.SOPInstanceUID));
+            await Same($"dicomweb/studies/{study}/series/{series}/instances/{sop}/metadata");
+            await Same($"dicomweb/studies/{study}/metadata");
+            var png = await As(cl, "clinician").GetAsync(path + "/rendered");
+            Assert.True(png.IsSuccessStatusCode, $"{path}/rendered: {(int)png.StatusCode} {await png.Content.ReadAsStringAsync()}");
+            Assert.Equal("image/png", png.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(await As(one, "clinician").GetByteArrayAsync(path + "/rendered"), await png.Content.ReadAsByteArrayAsync());
+            // A whole study: the same parts in the same order.
+            Assert.Equal(await DicomWebClient.ReadParts(await As(one, "clinician").GetAsync($"dicomweb/studies/{study}")),
+                await DicomWebClient.ReadParts(await As(cl, "clinician").GetAsync($"dicomweb/studies/{study}")));
+            if (DicomWebClient.Value(i, "00280008") == "2")
+            {
+                // The second frame, and JPEG by Accept.
+                Assert.Equal(await As(one, "clinician").GetByteArrayAsync(path + "/frames/2/rendered"), await As(cl, "clinician").GetByteArrayAsync(path + "/frames/2/rendered"));
+                Assert.Equal(HttpStatusCode.NotFound, (await Same(path + "/frames/3/rendered")).Status);
+                var jpeg = await As(cl, "clinician", "image/jpeg").GetAsync(path + "/rendered");
+                Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType!.MediaType);
+                Assert.Equal(await As(one, "clinician", "image/jpeg").GetByteArrayAsync(path + "/rendered"), await jpeg.Content.ReadAsByteArrayAsync());
+            }
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await Same("dicomweb/studies/1.2.3.4/metadata")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Same("dicomweb/studies/not-a-uid/metadata")).Status);
+
+        // Roles as on one node: researchers search and read metadata but do not retrieve instances; no key, no answer.
+        var retrieve = $"dicomweb/studies/{someStudy}";
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "researcher").GetAsync(retrieve)).StatusCode);
+        Assert.Equal((await As(one, "researcher").GetAsync(retrieve)).StatusCode, (await As(cl, "researcher").GetAsync(retrieve)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await As(cl, "researcher").GetAsync("dicomweb/studies")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await As(cl, null).GetAsync("dicomweb/studies")).StatusCode);
+
+        // GET /api/similar by a study with a picture: its slices' vector and its report, as on one node.
+        var (s1, s2) = (await Get(one, "api/similar?study=CL-0008&limit=5", "validator"), await Get(cl, "api/similar?study=CL-0008&limit=5", "validator"));
+        Assert.Equal(HttpStatusCode.OK, s2.Status);
+        ClusterTests.SameUpToFloatRounding(JsonNode.Parse(s1.Body), JsonNode.Parse(s2.Body), "GET /api/similar?study=CL-0008");
+
+        // The cluster server audits DICOMweb like one node (its own hash-chained log).
+        var audit = new AuditLog(new ServerStore(serverDir));
+        var entries = audit.Read();
+        foreach (var action in new[] { "dicomweb.search", "dicomweb.retrieve", "dicomweb.metadata", "dicomweb.rendered" })
+            Assert.Contains(entries, e => e.Action == action && e.Outcome == "success");
+        Assert.Contains(entries, e => e.Action == "dicomweb.retrieve" && e.Role == "researcher" && e.Outcome != "success");
+        Assert.True(audit.Verify().Intact);
+    }
+}
