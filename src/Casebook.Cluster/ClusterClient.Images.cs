@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Casebook.Ingest;
 using Casebook.Ingest.Dicom;
 using Casebook.Model;
+using Casebook.Storage;
 using Casebook.Search;
 using Casebook.Validation;
 
@@ -62,5 +64,58 @@ public sealed partial class ClusterClient
         return lists.SelectMany(l => JsonSerializer.Deserialize<List<StoredDicomInstance>>(l)!)
             .OrderBy(i => i.CasebookStudyId, StringComparer.Ordinal).ThenBy(i => i.Blob, StringComparer.Ordinal)
             .DistinctBy(i => i.Blob).ToList();
+    }
+
+    // STOWs through this coordinator one at a time: each reads the stored study, merges, and appends the merged study.
+    readonly SemaphoreSlim _stow = new(1, 1);
+
+    /// <summary>
+    /// DICOMweb STOW-RS through the cluster: one node's <see cref="CasebookDb.StoreDicomInstances"/> (instances are
+    /// <b>added</b> to a stored study) run here in a staging database seeded with the live studies the instances belong to
+    /// (records from their shards, binaries from the object store), so the merge is the engine's own; each study it changed
+    /// is appended to its shard's partition and the call returns once the shards applied it. Versions are the log sequences.
+    /// </summary>
+    public async Task<IngestResult> StoreDicomAsync(IReadOnlyList<string> files, IngestOptions? options = null, CancellationToken ct = default)
+    {
+        await _stow.WaitAsync(ct);
+        var staging = Path.Combine(Path.GetTempPath(), "casebook-stow-staging-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var db = CasebookDb.Open(staging, new CasebookOptions { KeyFile = Config.KeyFile });
+            // Which studies the instances go to (headers only; the engine reports bad files itself below).
+            var discovery = new Casebook.Ingest.Dicom.DicomDiscovery();
+            var ignored = new List<IngestError>();
+            foreach (var f in files) discovery.AddFile(f, ignored);
+            var seed = new WriteBatch();
+            foreach (var id in discovery.ToStudyInputs(PatientPseudonym.Load(Config.KeyFile), ignored).Select(i => i.StudyId).Distinct())
+                if (await GetStudyAsync(id, ct) is { } stored)
+                {
+                    foreach (var blob in ShardGrain.Blobs(stored).DistinctBy(b => b.Sha256))
+                        if (!db.Blobs.Exists(blob.Sha256)) db.Blobs.Put(await Log.GetBlobAsync(blob.Sha256, ct));
+                    seed.Upserts.Add(stored);
+                }
+            if (!seed.IsEmpty) db.Commit(seed, "stored studies from the cluster", "cluster");
+            var result = db.StoreDicomInstances(files, options);
+            var changed = result.Versions.ToHashSet();
+            var sequences = new List<long>();
+            var targets = new Dictionary<int, long>();
+            foreach (var study in db.Studies().Where(s => changed.Count > 0 && db.History(s.StudyId) is { Count: > 0 } h && changed.Contains(h[^1].Version)))
+            {
+                // As IngestAsync: binaries first (by content hash), then the entry; the shard fetches the binaries as it applies.
+                foreach (var blob in ShardGrain.Blobs(study).DistinctBy(b => b.Sha256))
+                    await Log.PutBlobAsync(blob.Sha256, db.ReadBlob(blob), ct);
+                var shard = ShardMap.ShardOf(study.PatientPseudoId, Config.Shards);
+                var seq = await Log.AppendAsync(shard, study, ct);
+                targets[shard] = Math.Max(targets.GetValueOrDefault(shard), seq);
+                sequences.Add(seq);
+            }
+            await Task.WhenAll(targets.Select(t => CatchUpAsync(t.Key, t.Value, ct)));
+            return result with { Versions = sequences };
+        }
+        finally
+        {
+            _stow.Release();
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+        }
     }
 }

@@ -59,12 +59,11 @@ public static class ClusterRoutes
         api.MapPost("/keys", Auth.CreateKey).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("keys.create"));
         api.MapGet("/keys", Auth.ListKeys).RequireAuthorization(Roles.Policies.Admin);
 
-        // DICOMweb (ClusterDicomWeb.cs): the single node's QIDO-RS and WADO-RS handlers over the shards' instance tables and
+        // DICOMweb (ClusterDicomWeb.cs): the single node's STOW-RS, QIDO-RS and WADO-RS handlers over the shards' instance tables and
         // the object store; same roles and audit actions as one node.
         var dicomweb = app.MapGroup("/dicomweb").RequireAuthorization(Roles.Policies.AnyRole);
-        var why = "STOW-RS adds instances to a stored study, which the cluster's ingest does not merge yet";
-        dicomweb.MapPost("/studies", ClusterEndpoints.NotYet("POST /dicomweb/studies", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
-        dicomweb.MapPost("/studies/{study}", ClusterEndpoints.NotYet("POST /dicomweb/studies/{study}", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        dicomweb.MapPost("/studies", ClusterDicomWeb.StoreAll).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        dicomweb.MapPost("/studies/{study}", ClusterDicomWeb.StoreInStudy).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
         dicomweb.MapGet("/studies", Qido.Studies).WithMetadata(new AuditedAttribute("dicomweb.search"));
         dicomweb.MapGet("/series", Qido.Series).WithMetadata(new AuditedAttribute("dicomweb.search"));
         dicomweb.MapGet("/instances", Qido.Instances).WithMetadata(new AuditedAttribute("dicomweb.search"));

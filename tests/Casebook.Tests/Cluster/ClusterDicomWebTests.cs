@@ -127,12 +127,58 @@ public sealed class ClusterDicomWebTests(LocalClusterFixture f)
         Assert.Equal(HttpStatusCode.OK, s2.Status);
         ClusterTests.SameUpToFloatRounding(JsonNode.Parse(s1.Body), JsonNode.Parse(s2.Body), "GET /api/similar?study=CL-0008");
 
+        // STOW-RS through the cluster's log: the same store response as one node (stored, remapped UIDs; failed parts with
+        // their reasons), and a second request adds to the stored study exactly as one node merges it.
+        var (first, second) = TwoInstancesOfOneStudy(source);
+        var garbage = "this is not DICOM"u8.ToArray();
+        async Task<(int Status, string Body)> Store(CasebookServer s, string path, params byte[][] parts)
+        {
+            var r = await As(s, "admin").PostAsync(path, DicomWebClient.StowBody(parts));
+            return ((int)r.StatusCode, (await r.Content.ReadAsStringAsync()).Replace(s.Urls[0], "BASE"));
+        }
+        var stow1 = await Store(one, "dicomweb/studies", File.ReadAllBytes(first), File.ReadAllBytes(Path.Combine(source, "rtplan.dcm")), garbage);
+        Assert.Equal(202, stow1.Status);
+        Assert.Equal(stow1, await Store(cl, "dicomweb/studies", File.ReadAllBytes(first), File.ReadAllBytes(Path.Combine(source, "rtplan.dcm")), garbage));
+        var storedStudy = DicomWebClient.Value(DicomWebClient.Items(JsonNode.Parse(stow1.Body)!, "00081199")[0], "0020000D")!;
+        var received = DicomWebClient.Header(second, Casebook.Extract.Dicom.DicomTag.StudyInstanceUID);
+        var stow2 = await Store(one, $"dicomweb/studies/{received}", File.ReadAllBytes(second));
+        Assert.Equal(200, stow2.Status);
+        Assert.Equal(stow2, await Store(cl, $"dicomweb/studies/{received}", File.ReadAllBytes(second)));
+        var merged = JsonNode.Parse((await Same($"dicomweb/studies/{storedStudy}/instances")).Body)!.AsArray();
+        Assert.Equal(2, merged.Count);
+        await Same($"dicomweb/studies?StudyInstanceUID={storedStudy}");
+        Assert.Equal(await DicomWebClient.ReadParts(await As(one, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")),
+            await DicomWebClient.ReadParts(await As(cl, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")));
+        // Storing is for admins, as on one node.
+        Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "clinician").PostAsync("dicomweb/studies", DicomWebClient.StowBody(File.ReadAllBytes(first)))).StatusCode);
+
         // The cluster server audits DICOMweb like one node (its own hash-chained log).
         var audit = new AuditLog(new ServerStore(serverDir));
         var entries = audit.Read();
-        foreach (var action in new[] { "dicomweb.search", "dicomweb.retrieve", "dicomweb.metadata", "dicomweb.rendered" })
+        foreach (var action in new[] { "dicomweb.store", "dicomweb.search", "dicomweb.retrieve", "dicomweb.metadata", "dicomweb.rendered" })
             Assert.Contains(entries, e => e.Action == action && e.Outcome == "success");
         Assert.Contains(entries, e => e.Action == "dicomweb.retrieve" && e.Role == "researcher" && e.Outcome != "success");
         Assert.True(audit.Verify().Intact);
+    }
+
+    /// <summary>Two image instances (Pixel Data, distinct SOP Instance UIDs) of one study among pydicom's files, of a study the test did not ingest.</summary>
+    static (string First, string Second) TwoInstancesOfOneStudy(string source)
+    {
+        var candidates = new List<(string Path, string Study, string Sop)>();
+        foreach (var path in Directory.GetFiles(source, "*.dcm").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                using var d = Casebook.Extract.Dicom.DicomFile.Open(path);
+                if (d.PixelData == null || d.Dataset.GetString(Casebook.Extract.Dicom.DicomTag.StudyInstanceUID)?.Trim() is not { Length: > 0 } study
+                    || d.Dataset.GetString(Casebook.Extract.Dicom.DicomTag.SOPInstanceUID)?.Trim() is not { Length: > 0 } sop) continue;
+                candidates.Add((path, study, sop));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or Casebook.Extract.Dicom.DicomParseException) { }
+        }
+        var ingested = candidates.Where(c => Files.Contains(Path.GetFileName(c.Path))).Select(c => c.Study).ToHashSet();
+        var group = candidates.Where(c => !ingested.Contains(c.Study)).GroupBy(c => c.Study).Select(g => g.DistinctBy(c => c.Sop).ToList()).FirstOrDefault(g => g.Count >= 2)
+            ?? throw new InvalidOperationException($"no two image instances of one study among {source}'s files");
+        return (group[0].Path, group[1].Path);
     }
 }
