@@ -149,6 +149,20 @@ public sealed class ClusterDicomWebTests(LocalClusterFixture f)
         await Same($"dicomweb/studies?StudyInstanceUID={storedStudy}");
         Assert.Equal(await DicomWebClient.ReadParts(await As(one, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")),
             await DicomWebClient.ReadParts(await As(cl, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")));
+        // A purge of the stored study: gone from QIDO on both, and its instances' attributes (the DICOMweb side table) leave
+        // every shard's files with it.
+        var sops = merged.Select(i => DicomWebClient.Value(i, "00080018")!).ToList();
+        string casebookId;
+        await using (var client = await Casebook.Cluster.ClusterClient.ConnectAsync(Casebook.Cluster.ClusterConfig.Load(f.ClusterFile)))
+            casebookId = (await client.DicomInstancesAsync()).First(i => i.SopUid == sops[0]).CasebookStudyId;
+        f.Cli("purge", "--study", casebookId, "--json", "--db", f.SingleDb);
+        f.Cli("purge", "--study", casebookId, "--json", "--cluster", f.ClusterFile);
+        Assert.Equal("[]", (await Same($"dicomweb/studies/{storedStudy}/instances")).Body);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(f.Dir["cluster"], "silos"), "*", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(file);
+            foreach (var sop in sops) Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(sop)) < 0, $"{file} still holds {sop}");
+        }
         // Storing is for admins, as on one node.
         Assert.Equal(HttpStatusCode.Forbidden, (await As(cl, "clinician").PostAsync("dicomweb/studies", DicomWebClient.StowBody(File.ReadAllBytes(first)))).StatusCode);
 

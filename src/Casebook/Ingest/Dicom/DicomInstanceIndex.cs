@@ -125,6 +125,16 @@ public static class DicomInstanceIndex
         }
     }
 
+    /// <summary>Drops the rows of blobs no segment of any version references any more (after a purge: with secure_delete on
+    /// the caller's connection, the purged instances' attributes leave the file).</summary>
+    public static int Prune(SqliteConnection c)
+    {
+        Ensure(c);
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM dicomweb_instances WHERE blob NOT IN (SELECT blob FROM segments WHERE blob IS NOT NULL)";
+        return cmd.ExecuteNonQuery();
+    }
+
     static void Record(SqliteConnection c, string blob, Dictionary<string, string> values)
     {
         using var insert = c.CreateCommand();
