@@ -209,7 +209,6 @@ public sealed partial class ShardGrain
             // These rows name the patient's study ids: secure_delete zeroes them in the file (the pragma is per connection).
             Exec(side, "PRAGMA secure_delete=ON");
             Exec(side, $"DELETE FROM cluster_entries WHERE {column} = @t AND kind NOT LIKE 'purge%'", ("@t", target));
-            Casebook.Ingest.Dicom.DicomInstanceIndex.Prune(side); // DICOMweb attributes of the purged instances (ShardGrain.Images.cs)
             CasebookDb.CheckpointFully(side);
         }
         _applied = seq;

@@ -150,7 +150,7 @@ public sealed class ClusterDicomWebTests(LocalClusterFixture f)
         Assert.Equal(await DicomWebClient.ReadParts(await As(one, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")),
             await DicomWebClient.ReadParts(await As(cl, "clinician").GetAsync($"dicomweb/studies/{storedStudy}")));
         // A purge of the stored study: gone from QIDO on both, and its instances' attributes (the DICOMweb side table) leave
-        // every shard's files with it.
+        // one node's files and every shard's with it.
         var sops = merged.Select(i => DicomWebClient.Value(i, "00080018")!).ToList();
         string casebookId;
         await using (var client = await Casebook.Cluster.ClusterClient.ConnectAsync(Casebook.Cluster.ClusterConfig.Load(f.ClusterFile)))
@@ -158,7 +158,8 @@ public sealed class ClusterDicomWebTests(LocalClusterFixture f)
         f.Cli("purge", "--study", casebookId, "--json", "--db", f.SingleDb);
         f.Cli("purge", "--study", casebookId, "--json", "--cluster", f.ClusterFile);
         Assert.Equal("[]", (await Same($"dicomweb/studies/{storedStudy}/instances")).Body);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(f.Dir["cluster"], "silos"), "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(f.Dir["cluster"], "silos"), "*", SearchOption.AllDirectories)
+                     .Concat(Directory.EnumerateFiles(f.SingleDb, "*", SearchOption.AllDirectories)))
         {
             var bytes = File.ReadAllBytes(file);
             foreach (var sop in sops) Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(sop)) < 0, $"{file} still holds {sop}");
