@@ -31,6 +31,19 @@ public sealed partial class ShardGrain
         DicomInstanceIndex.Index(c, blobs);
     }
 
+    /// <summary>
+    /// Fetches from the object store the binaries of a study that are not on this disk. A shard restored from a snapshot on
+    /// another silo has its rows but only the blobs of the entries it replayed; a region (drawn live, or replayed after the
+    /// snapshot) is cut from its slice's bytes, so they are fetched before the engine applies it.
+    /// </summary>
+    async Task FetchMissingBlobs(string studyId, CancellationToken ct)
+    {
+        var db = _db!;
+        if (db.GetStudy(studyId) is not { } study) return;
+        foreach (var blob in Blobs(study).DistinctBy(b => b.Sha256))
+            if (!db.Blobs.Exists(blob.Sha256) && await log.BlobExistsAsync(blob.Sha256, ct)) db.Blobs.Put(await log.GetBlobAsync(blob.Sha256, ct));
+    }
+
     public Task<string> DicomInstances()
     {
         try

@@ -23,6 +23,11 @@ sealed class ClusterDicomWeb(ClusterClient cluster) : DicomWebSource
 
     public override async Task<IReadOnlyList<StoredDicomInstance>> InstancesAsync(CancellationToken ct) => await cluster.DicomInstancesAsync(ct);
 
-    public override async Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct) =>
-        await cluster.Log.BlobExistsAsync(i.Blob, ct) ? new MemoryStream(await cluster.Log.GetBlobAsync(i.Blob, ct), writable: false) : null;
+    public override Task<bool> ExistsAsync(StoredDicomInstance i, CancellationToken ct) => cluster.Log.BlobExistsAsync(i.Blob, ct);
+
+    public override async Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct)
+    {
+        try { return new MemoryStream(await cluster.Log.GetBlobAsync(i.Blob, ct), writable: false); }
+        catch (NATS.Client.ObjectStore.NatsObjNotFoundException) { return null; } // purged since the instance list was read
+    }
 }

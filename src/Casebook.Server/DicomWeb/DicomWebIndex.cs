@@ -17,6 +17,9 @@ public abstract class DicomWebSource
     /// <summary>The stored instance's bytes (de-identified, as stored); null when the blob is gone.</summary>
     public abstract Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct);
 
+    /// <summary>Whether the stored instance's bytes are there (a purge removes them).</summary>
+    public abstract Task<bool> ExistsAsync(StoredDicomInstance i, CancellationToken ct);
+
     /// <summary>The stored instance's header as DICOM JSON (Pixel Data not read); null when the blob is gone or unreadable.</summary>
     public virtual async Task<JsonObject?> HeaderAsync(StoredDicomInstance i, CancellationToken ct)
     {
@@ -86,6 +89,8 @@ public sealed class DicomWebIndex : DicomWebSource
 
     /// <summary>Where the stored instance's bytes are (the blob store's file).</summary>
     public string PathOf(StoredDicomInstance i) => _db.Blobs.PathOf(i.Blob);
+
+    public override Task<bool> ExistsAsync(StoredDicomInstance i, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(i)));
 
     public override Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct) =>
         Task.FromResult<Stream?>(File.Exists(PathOf(i)) ? File.OpenRead(PathOf(i)) : null);

@@ -50,17 +50,14 @@ static class Wado
             && !accept.Contains("multipart/related", StringComparison.OrdinalIgnoreCase))
             throw new ProblemException(406, "Not acceptable", $"instances are served as multipart/related; type=\"application/dicom\", not '{accept}'");
         var instances = await Select(index, study, series, sop, ctx.RequestAborted);
-        // Opened before the answer starts, so a blob that is gone is left out (and none at all is a 404, not an empty body).
-        var parts = new List<(Stream Bytes, string TransferSyntax)>();
-        try
-        {
-            foreach (var i in instances)
-                if (await index.OpenAsync(i, ctx.RequestAborted) is { } stream) parts.Add((stream, i.Get(DicomWebIndex.TransferSyntaxKey)));
-            if (parts.Count == 0) throw new ProblemException(404, "Not found", "the stored instances are no longer in the blob store");
-            ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{parts.Count} instances, {parts.Sum(p => p.Bytes.Length)} bytes";
-            await DicomWebResponses.WriteMultipartAsync(ctx, parts);
-        }
-        finally { foreach (var p in parts) await p.Bytes.DisposeAsync(); }
+        // Which blobs are still there is known before the answer starts (none at all is a 404, not an empty body); each is
+        // opened only while it is written, so a large study is never held open or in memory at once.
+        var parts = new List<(StoredDicomInstance Instance, string TransferSyntax)>();
+        foreach (var i in instances)
+            if (await index.ExistsAsync(i, ctx.RequestAborted)) parts.Add((i, i.Get(DicomWebIndex.TransferSyntaxKey)));
+        if (parts.Count == 0) throw new ProblemException(404, "Not found", "the stored instances are no longer in the blob store");
+        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{parts.Count} instances, {parts.Sum(p => p.Instance.Length)} bytes";
+        await DicomWebResponses.WriteMultipartAsync(ctx, parts.Select(p => (new Func<CancellationToken, Task<Stream?>>(ct => index.OpenAsync(p.Instance, ct)), p.TransferSyntax)).ToList());
     }
 
     static async Task<IResult> Metadata(HttpContext ctx, DicomWebSource index, string study, string? series, string? sop)
