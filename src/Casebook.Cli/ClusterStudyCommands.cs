@@ -71,16 +71,42 @@ public static class ClusterStudyCommands
     {
         var text = a.Positional.Count > 0 ? string.Join(' ', a.Positional) : null;
         var study = a.Get("study");
-        if (a.Get("image") != null) throw new UsageException("similar --image is not available with --cluster yet (image queries are not distributed)");
-        if (a.Get("region") != null) throw new UsageException("similar --region is not available with --cluster yet (region search is not distributed)");
+        var imagePath = a.Get("image");
+        var regionSpec = a.Get("region");
         var limit = (int)(a.Long("limit") ?? 10);
         if (limit is < 1 or > 1000) throw new UsageException("--limit must be 1..1000");
         var filter = a.Get("where");
         var json = a.Flag("json");
         a.EnsureAllUsed();
-        var result = Connected(clusterFile, c => c.SimilarAsync(new SimilarQuery(study, null, text, limit, filter)));
+        if (regionSpec != null)
+        {
+            // As on one node (ValidationCommands.Similar): clinician regions that look like this crop of one of the study's slices.
+            if (study == null) throw new UsageException("--region needs --study ID (the study the slice belongs to)");
+            var colon = regionSpec.LastIndexOf(':');
+            if (colon <= 0) throw new UsageException($"--region '{regionSpec}': expected SEGMENT_ID:x,y,w,h");
+            var box = Casebook.Validation.RegionBox.Parse(regionSpec[(colon + 1)..]);
+            var hits = Connected(clusterFile, c => c.SimilarRegionsAsync(study, regionSpec[..colon], box, limit));
+            if (json)
+                Write(new JsonObject
+                {
+                    ["results"] = new JsonArray(hits.Select(h => (JsonNode)new JsonObject
+                    {
+                        ["study_id"] = h.StudyId, ["region_id"] = h.RegionId, ["label"] = h.Label, ["score"] = Math.Round(h.Score, 6),
+                    }).ToArray()),
+                });
+            else foreach (var h in hits) Console.Out.WriteLine($"{h.Score,8:0.0000}  {h.StudyId}  {h.RegionId}  {h.Label}");
+            return 0;
+        }
+        byte[]? image = null;
+        if (imagePath != null)
+        {
+            if (!File.Exists(imagePath)) throw new UsageException($"--image '{imagePath}' does not exist");
+            image = File.ReadAllBytes(imagePath);
+        }
+        var result = Connected(clusterFile, c => c.SimilarAsync(new SimilarQuery(study, image, text, limit, filter)));
         if (json) { Write(result.ToJson()); return 0; }
         foreach (var r in result.Results) Console.Out.WriteLine($"{r.Score,8:0.0000}  {r.StudyId}  {r.Outcomes.Count} outcomes");
+        Console.Out.WriteLine($"summary over {result.Results.Count} similar studies:");
         foreach (var s in result.Summary) Console.Out.WriteLine($"  {s.Count,4}  {s.Code}  {s.Display}  ({string.Join(", ", s.StudyIds)})");
         return 0;
     }

@@ -54,10 +54,10 @@ public sealed partial class ClusterClient
     }
 
     /// <summary>
-    /// Similar cases as on one node (<see cref="SimilarCases.Run"/>): the query study's text (from its shard) runs the cluster's
-    /// hybrid search for one more than asked (global BM25, dense lists from every shard, the single-node fusion), the study
-    /// itself is left out, and each hit's outcomes come from its own shard (hash of its patient). Image evidence (a query
-    /// image, or the study's pooled slice vectors) is not distributed yet and is refused rather than silently dropped.
+    /// Similar cases as on one node (<see cref="SimilarCases.Run"/>): the query (a study's text and its slices' pooled image
+    /// vector, from its shard; an image embedded here once; or text) runs the cluster's search for one more than asked (global
+    /// BM25, dense and image lists from every shard, the single-node fusion), the study itself is left out, and each hit's
+    /// outcomes come from its own shard (hash of its patient). Query building is in ClusterClient.Images.cs.
     /// </summary>
     public async Task<SimilarResult> SimilarAsync(SimilarQuery q, CancellationToken ct = default)
     {
@@ -65,17 +65,8 @@ public sealed partial class ClusterClient
         if ((q.StudyId != null ? 1 : 0) + (q.Image != null ? 1 : 0) + (q.Text != null ? 1 : 0) != 1)
             throw new ArgumentException("similar takes exactly one of a study id, an image file or text");
         if (q.Limit < 1) throw new ArgumentException("--limit must be at least 1");
-        if (q.Image != null) throw new NotSupportedException("similar --image is not distributed yet (image queries need the image vector lists of every shard)");
-        var text = q.Text;
-        if (q.StudyId != null)
-        {
-            var a = await StudyQueryAsync(q.StudyId, new JsonObject { ["op"] = "similar_text" }, ct) ?? throw new ArgumentException($"study '{q.StudyId}' does not exist");
-            var o = JsonNode.Parse(a.Json)!;
-            if (o["images"]!.GetValue<bool>())
-                throw new NotSupportedException($"study '{q.StudyId}' has embedded images: similar cases by image evidence are not distributed yet");
-            text = o["text"]?.GetValue<string>() ?? throw new ArgumentException($"study '{q.StudyId}' has neither text nor embedded images to compare");
-        }
-        var result = await SearchAsync(new ShardSearchRequest { Text = text, Mode = SearchMode.Hybrid, Limit = q.Limit + 1, Filter = q.Filter, SegmentsPerStudy = 1 }, ct);
+        var request = await SimilarRequestAsync(q, ct);
+        var result = await SearchAsync(request with { Limit = q.Limit + 1, Filter = q.Filter, SegmentsPerStudy = 1 }, ct);
         var hits = result.Results.Where(h => h.StudyId != q.StudyId).Take(q.Limit).ToList();
         var outcomes = await Task.WhenAll(hits.Select(async h =>
         {

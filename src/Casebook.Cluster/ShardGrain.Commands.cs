@@ -122,6 +122,7 @@ public sealed partial class ShardGrain
     {
         var db = _db!;
         var patient = c.PatientPseudoId ?? (c.StudyId != null ? db.GetStudy(c.StudyId, withSegments: false)?.PatientPseudoId : null);
+        if (c.Command == ClusterCommand.Region && c.StudyId != null) await FetchMissingBlobs(c.StudyId, ct); // the crop reads its slice (ShardGrain.Images.cs)
         ClusterCommandOutcome outcome;
         try
         {

@@ -123,6 +123,7 @@ public sealed partial class ShardGrain(ShardHostOptions host, ClusterLog log, IL
         foreach (var e in entries.GroupBy(e => e.Study.StudyId).Select(g => g.Last()).OrderBy(e => e.Sequence)) { FollowTimeline(e.Study); batch.Upserts.Add(e.Study); }
         var last = entries[^1].Sequence;
         db.Commit(batch, SequenceMessage + last, "cluster");
+        IndexDicomInstances(batch.Upserts); // DICOMweb's side table (ShardGrain.Images.cs)
         _applied = last;
     }
 

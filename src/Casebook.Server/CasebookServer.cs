@@ -82,6 +82,7 @@ public sealed class CasebookServer : IAsyncDisposable
             services.AddSingleton<IngestJobs>();
             services.AddSingleton<SliceRenderer>();
             services.AddSingleton<DicomWeb.DicomWebIndex>(); // DICOMweb: the served instances and their QIDO attributes
+            services.AddSingleton<DicomWeb.DicomWebSource>(sp => sp.GetRequiredService<DicomWeb.DicomWebIndex>());
             AddFeeds(services, options);
         }
         else Casebook.Server.Cluster.ClusterServing.AddServices(services, options, cluster); // the local db holds only keys and audit: never served

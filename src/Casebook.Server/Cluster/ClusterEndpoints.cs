@@ -109,8 +109,7 @@ static class ClusterEndpoints
         var limit = RequestValues.Long(r, "limit") ?? 10;
         if (limit is < 1 or > 1000) throw new ArgumentException("'limit' must be 1..1000");
         var query = new SimilarQuery(RequestValues.String(r, "study", 256), null, RequestValues.String(r, "q", o.MaxQueryTextLength), (int)limit, RequestValues.String(r, "where", o.MaxFilterLength));
-        try { return Results.Json((await cluster.SimilarAsync(query, ctx.RequestAborted)).ToJson()); }
-        catch (NotSupportedException e) { throw NotDistributed("GET /api/similar", e.Message); }
+        return Results.Json((await cluster.SimilarAsync(query, ctx.RequestAborted)).ToJson());
     }
 
     /// <summary>`stats --json` keys summed over the shards, with the researchers' small-count suppression of one node.</summary>

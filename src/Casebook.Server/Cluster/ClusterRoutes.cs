@@ -1,4 +1,5 @@
 using Casebook.Server.Audit;
+using Casebook.Server.DicomWeb;
 using Casebook.Server.Endpoints;
 using Casebook.Server.Security;
 using Microsoft.AspNetCore.Builder;
@@ -58,18 +59,24 @@ public static class ClusterRoutes
         api.MapPost("/keys", Auth.CreateKey).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("keys.create"));
         api.MapGet("/keys", Auth.ListKeys).RequireAuthorization(Roles.Policies.Admin);
 
-        // DICOMweb reads and writes one database's instances: not distributed yet (same roles as one node, so refusals are the same).
+        // DICOMweb (ClusterDicomWeb.cs): the single node's STOW-RS, QIDO-RS and WADO-RS handlers over the shards' instance tables and
+        // the object store; same roles and audit actions as one node.
         var dicomweb = app.MapGroup("/dicomweb").RequireAuthorization(Roles.Policies.AnyRole);
-        var why = "DICOMweb serves one database's instance index";
-        dicomweb.MapPost("/studies", ClusterEndpoints.NotYet("POST /dicomweb/studies", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
-        dicomweb.MapPost("/studies/{study}", ClusterEndpoints.NotYet("POST /dicomweb/studies/{study}", why)).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
-        foreach (var path in new[] { "/studies", "/series", "/instances", "/studies/{study}/series", "/studies/{study}/instances", "/studies/{study}/series/{series}/instances" })
-            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.search"));
-        foreach (var path in new[] { "/studies/{study}", "/studies/{study}/series/{series}", "/studies/{study}/series/{series}/instances/{sop}" })
-            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve"));
-        foreach (var path in new[] { "/studies/{study}/metadata", "/studies/{study}/series/{series}/metadata", "/studies/{study}/series/{series}/instances/{sop}/metadata" })
-            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.metadata"));
-        foreach (var path in new[] { "/studies/{study}/series/{series}/instances/{sop}/rendered", "/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/rendered" })
-            dicomweb.MapGet(path, ClusterEndpoints.NotYet("GET /dicomweb" + path, why)).WithMetadata(new AuditedAttribute("dicomweb.rendered"));
+        dicomweb.MapPost("/studies", ClusterDicomWeb.StoreAll).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        dicomweb.MapPost("/studies/{study}", ClusterDicomWeb.StoreInStudy).RequireAuthorization(Roles.Policies.Admin).WithMetadata(new AuditedAttribute("dicomweb.store"), new UploadLimit(UploadLimit.Kind.Ingest)).DisableAntiforgery();
+        dicomweb.MapGet("/studies", Qido.Studies).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/series", Qido.Series).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/instances", Qido.Instances).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/studies/{study}/series", Qido.StudySeries).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/studies/{study}/instances", Qido.StudyInstances).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances", Qido.SeriesInstances).WithMetadata(new AuditedAttribute("dicomweb.search"));
+        dicomweb.MapGet("/studies/{study}", Wado.Study).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve"));
+        dicomweb.MapGet("/studies/{study}/series/{series}", Wado.Series).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}", Wado.Instance).RequireAuthorization(Roles.Policies.Originals).WithMetadata(new AuditedAttribute("dicomweb.retrieve"));
+        dicomweb.MapGet("/studies/{study}/metadata", Wado.StudyMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/metadata", Wado.SeriesMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/metadata", Wado.InstanceMetadata).WithMetadata(new AuditedAttribute("dicomweb.metadata"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/rendered", Wado.RenderedInstance).WithMetadata(new AuditedAttribute("dicomweb.rendered"));
+        dicomweb.MapGet("/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/rendered", Wado.RenderedFrame).WithMetadata(new AuditedAttribute("dicomweb.rendered"));
     }
 }

@@ -26,6 +26,7 @@ static class ClusterServing
         services.AddSingleton(cluster);
         // Slices and thumbnails render from the object store, where the shards' binaries live by content hash.
         services.AddSingleton(new Endpoints.SliceRenderer(blob => cluster.Log.GetBlobAsync(blob.Sha256).GetAwaiter().GetResult()));
+        services.AddSingleton<DicomWeb.DicomWebSource>(new ClusterDicomWeb(cluster)); // DICOMweb over the shards' instance tables
         // Upload jobs ingest into the log: the pipeline runs here with the deployment's key file, every touched shard applies it.
         services.AddSingleton(new IngestJobs(options, (job, _, ingestOptions) =>
         {

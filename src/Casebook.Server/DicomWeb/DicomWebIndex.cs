@@ -1,144 +1,99 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Casebook.Extract.Dicom;
+using Casebook.Ingest.Dicom;
 using Microsoft.Data.Sqlite;
 
 namespace Casebook.Server.DicomWeb;
 
-/// <summary>The query level of a QIDO-RS attribute (PS3.4 C.6.1.1: study, series, instance keys).</summary>
-public enum DicomLevel { Study, Series, Instance }
-
-/// <summary>An attribute QIDO-RS matches on and returns, read from the stored instance's header.</summary>
-public sealed record DicomAttribute(uint Tag, string Keyword, string VR, DicomLevel Level);
-
-/// <summary>One stored (de-identified) instance as QIDO and WADO see it: where its bytes are, and its indexed attributes.</summary>
-public sealed record StoredInstance(string Blob, long Length, string CasebookStudyId, IReadOnlyDictionary<string, string> Values)
+/// <summary>
+/// Where QIDO-RS and WADO-RS find the instances they serve and their bytes: one database (<see cref="DicomWebIndex"/>) or
+/// a cluster's shards and object store (Cluster/ClusterDicomWeb.cs). The handlers are the same for both.
+/// </summary>
+public abstract class DicomWebSource
 {
-    public string Get(string keyword) => Values.GetValueOrDefault(keyword, "");
-    public string StudyUid => Get("StudyInstanceUID");
-    public string SeriesUid => Get("SeriesInstanceUID");
-    public string SopUid => Get("SOPInstanceUID");
+    /// <summary>Every instance served now, in study id then blob order (a blob once).</summary>
+    public abstract Task<IReadOnlyList<StoredDicomInstance>> InstancesAsync(CancellationToken ct);
+
+    /// <summary>The stored instance's bytes (de-identified, as stored); null when the blob is gone.</summary>
+    public abstract Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct);
+
+    /// <summary>Whether the stored instance's bytes are there (a purge removes them).</summary>
+    public abstract Task<bool> ExistsAsync(StoredDicomInstance i, CancellationToken ct);
+
+    /// <summary>The stored instance's header as DICOM JSON (Pixel Data not read); null when the blob is gone or unreadable.</summary>
+    public virtual async Task<JsonObject?> HeaderAsync(StoredDicomInstance i, CancellationToken ct)
+    {
+        await using var stream = await OpenAsync(i, ct);
+        if (stream == null) return null;
+        try
+        {
+            using var f = DicomFile.Open(stream, DicomReadOptions.HeaderOnly);
+            return DicomJsonModel.Dataset(f.Dataset);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException) { return null; }
+    }
+
+    /// <summary>The stored instance's bytes whole (rendering); null when the blob is gone.</summary>
+    public async Task<byte[]?> ReadAllAsync(StoredDicomInstance i, CancellationToken ct)
+    {
+        await using var stream = await OpenAsync(i, ct);
+        if (stream == null) return null;
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy, ct);
+        return copy.ToArray();
+    }
 }
 
 /// <summary>
-/// The instances DICOMweb serves: every DICOM blob of a live study row (de-identified bytes, content-addressed) with the
-/// attributes QIDO matches on. The attributes sit in <c>dicomweb_instances</c>, keyed by the blob's SHA-256: a blob never
-/// changes, so a row never goes stale. Which blobs are served is decided afresh from the live segments whenever the
-/// database's version or purge count moves, so new versions, superseded rows and purges are followed without bookkeeping;
-/// rows of purged blobs are simply never joined. Blobs not yet indexed (ingested by the CLI, or before this table existed)
-/// are read once, lazily, on the next query. <c>CREATE TABLE IF NOT EXISTS</c>: no format bump, older engines ignore it.
+/// The instances one database serves (<see cref="DicomInstanceIndex"/>: every DICOM blob of a live study row with its
+/// QIDO attributes in <c>dicomweb_instances</c>). Which blobs are served is decided afresh from the live segments whenever
+/// the database's version or purge count moves, so new versions, superseded rows and purges are followed without
+/// bookkeeping. Blobs not yet indexed (ingested by the CLI, or before the table existed) are read once, lazily, on the next query.
 /// </summary>
-public sealed class DicomWebIndex
+public sealed class DicomWebIndex : DicomWebSource
 {
-    public const string Schema = """
-        CREATE TABLE IF NOT EXISTS dicomweb_instances(
-            blob TEXT PRIMARY KEY,
-            attrs TEXT NOT NULL);
-        """;
+    /// <summary>The attributes indexed per instance (<see cref="DicomInstanceIndex.Attributes"/>).</summary>
+    public static IReadOnlyList<DicomAttribute> Attributes => DicomInstanceIndex.Attributes;
 
-    /// <summary>The attributes indexed per instance (PS3.18 §10.6.3.3 required return keys, plus the usual matching keys).</summary>
-    public static readonly IReadOnlyList<DicomAttribute> Attributes =
-    [
-        new(0x00080020, "StudyDate", "DA", DicomLevel.Study),
-        new(0x00080030, "StudyTime", "TM", DicomLevel.Study),
-        new(0x00080050, "AccessionNumber", "SH", DicomLevel.Study),
-        new(0x00080090, "ReferringPhysicianName", "PN", DicomLevel.Study),
-        new(0x00081030, "StudyDescription", "LO", DicomLevel.Study),
-        new(0x00100010, "PatientName", "PN", DicomLevel.Study),
-        new(0x00100020, "PatientID", "LO", DicomLevel.Study),
-        new(0x00100030, "PatientBirthDate", "DA", DicomLevel.Study),
-        new(0x00100040, "PatientSex", "CS", DicomLevel.Study),
-        new(0x0020000D, "StudyInstanceUID", "UI", DicomLevel.Study),
-        new(0x00200010, "StudyID", "SH", DicomLevel.Study),
-        new(0x00080060, "Modality", "CS", DicomLevel.Series),
-        new(0x0008103E, "SeriesDescription", "LO", DicomLevel.Series),
-        new(0x0020000E, "SeriesInstanceUID", "UI", DicomLevel.Series),
-        new(0x00200011, "SeriesNumber", "IS", DicomLevel.Series),
-        new(0x00180015, "BodyPartExamined", "CS", DicomLevel.Series),
-        new(0x00080021, "SeriesDate", "DA", DicomLevel.Series),
-        new(0x00080016, "SOPClassUID", "UI", DicomLevel.Instance),
-        new(0x00080018, "SOPInstanceUID", "UI", DicomLevel.Instance),
-        new(0x00200013, "InstanceNumber", "IS", DicomLevel.Instance),
-        new(0x00280010, "Rows", "US", DicomLevel.Instance),
-        new(0x00280011, "Columns", "US", DicomLevel.Instance),
-        new(0x00280008, "NumberOfFrames", "IS", DicomLevel.Instance),
-    ];
-
-    /// <summary>Per-instance key, not a header attribute: the stored transfer syntax (served as AvailableTransferSyntaxUID).</summary>
-    public const string TransferSyntaxKey = "TransferSyntaxUID";
+    public const string TransferSyntaxKey = DicomInstanceIndex.TransferSyntaxKey;
 
     readonly ServerStore _store;
     readonly CasebookDb _db;
     readonly Lock _gate = new();
     (long Version, long Purges) _stamp = (-1, -1);
-    IReadOnlyList<StoredInstance> _instances = [];
+    IReadOnlyList<StoredDicomInstance> _instances = [];
 
     public DicomWebIndex(ServerStore store, CasebookDb db)
     {
         _store = store;
         _db = db;
         using var c = store.Connect();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = Schema;
-        cmd.ExecuteNonQuery();
+        DicomInstanceIndex.Ensure(c);
     }
 
     /// <summary>Every instance served now (live study rows), indexing blobs that are not yet.</summary>
-    public IReadOnlyList<StoredInstance> Instances()
+    public IReadOnlyList<StoredDicomInstance> Instances()
     {
         lock (_gate)
         {
             using var c = _store.Connect();
             var stamp = Stamp(c);
             if (stamp == _stamp) return _instances;
-            var list = new List<StoredInstance>();
-            var missing = new List<(string Blob, long Length, string Study)>();
-            using (var cmd = c.CreateCommand())
-            {
-                // DISTINCT: a multi-frame instance is one blob behind several slice segments.
-                cmd.CommandText = """
-                    SELECT DISTINCT g.blob, g.blob_len, s.study_id, d.attrs
-                    FROM segments g JOIN studies s ON s.row_id = g.study_row_id
-                    LEFT JOIN dicomweb_instances d ON d.blob = g.blob
-                    WHERE s.v_to IS NULL AND g.kind = 'image_slice' AND g.blob_mime = 'application/dicom' AND g.blob IS NOT NULL
-                    ORDER BY s.study_id, g.blob
-                    """;
-                using var r = cmd.ExecuteReader();
-                while (r.Read())
-                {
-                    if (r.IsDBNull(3)) { missing.Add((r.GetString(0), r.GetInt64(1), r.GetString(2))); continue; }
-                    list.Add(new StoredInstance(r.GetString(0), r.GetInt64(1), r.GetString(2), JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(3))!));
-                }
-            }
-            foreach (var (blob, length, study) in missing.DistinctBy(m => m.Blob))
-            {
-                var values = ReadAttributes(_db.Blobs.PathOf(blob));
-                if (values == null) continue; // unreadable: never served (the engine's own readers report it at ingest)
-                using var insert = c.CreateCommand();
-                insert.CommandText = "INSERT OR IGNORE INTO dicomweb_instances(blob, attrs) VALUES (@b, @a)";
-                insert.Parameters.AddWithValue("@b", blob);
-                insert.Parameters.AddWithValue("@a", JsonSerializer.Serialize(values));
-                insert.ExecuteNonQuery();
-                list.Add(new StoredInstance(blob, length, study, values));
-            }
-            _instances = list.DistinctBy(i => i.Blob).ToList();
+            _instances = DicomInstanceIndex.Read(c, _db.Blobs.PathOf);
             _stamp = stamp;
             return _instances;
         }
     }
 
-    /// <summary>Where the stored instance's bytes are (the blob store's file).</summary>
-    public string PathOf(StoredInstance i) => _db.Blobs.PathOf(i.Blob);
+    public override Task<IReadOnlyList<StoredDicomInstance>> InstancesAsync(CancellationToken ct) => Task.FromResult(Instances());
 
-    /// <summary>The stored instance's header as DICOM JSON (Pixel Data not read); null when the blob is gone or unreadable.</summary>
-    public System.Text.Json.Nodes.JsonObject? Header(StoredInstance i)
-    {
-        try
-        {
-            using var f = DicomFile.Open(PathOf(i), DicomReadOptions.HeaderOnly);
-            return DicomJsonModel.Dataset(f.Dataset);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException) { return null; }
-    }
+    /// <summary>Where the stored instance's bytes are (the blob store's file).</summary>
+    public string PathOf(StoredDicomInstance i) => _db.Blobs.PathOf(i.Blob);
+
+    public override Task<bool> ExistsAsync(StoredDicomInstance i, CancellationToken ct) => Task.FromResult(File.Exists(PathOf(i)));
+
+    public override Task<Stream?> OpenAsync(StoredDicomInstance i, CancellationToken ct) =>
+        Task.FromResult<Stream?>(File.Exists(PathOf(i)) ? File.OpenRead(PathOf(i)) : null);
 
     static (long, long) Stamp(SqliteConnection c)
     {
@@ -150,17 +105,5 @@ public sealed class DicomWebIndex
     }
 
     /// <summary>The indexed attributes of a stored instance (header only, Pixel Data not read); null when it cannot be parsed.</summary>
-    public static Dictionary<string, string>? ReadAttributes(string path)
-    {
-        try
-        {
-            using var f = DicomFile.Open(path, DicomReadOptions.HeaderOnly);
-            var values = new Dictionary<string, string>();
-            foreach (var a in Attributes)
-                if (f.Dataset.Find(new DicomTag(a.Tag)) is { Length: > 0 } e) values[a.Keyword] = string.Join('\\', e.VR == DicomVR.US ? e.GetDoubles().Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture)) : e.GetStrings());
-            values[TransferSyntaxKey] = f.TransferSyntax.Uid;
-            return values.ContainsKey("SOPInstanceUID") && values.ContainsKey("StudyInstanceUID") && values.ContainsKey("SeriesInstanceUID") ? values : null;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or DicomParseException) { return null; }
-    }
+    public static Dictionary<string, string>? ReadAttributes(string path) => DicomInstanceIndex.ReadAttributes(path);
 }

@@ -36,19 +36,21 @@ static class DicomWebResponses
     }
 
     /// <summary>
-    /// Writes files as one multipart/related body (RFC 2387, PS3.18 §8.6.1.2): each part is a Part 10 instance with its
-    /// own Content-Type carrying the stored transfer syntax. Streams from the blob files; nothing is held in memory whole.
+    /// Writes instances as one multipart/related body (RFC 2387, PS3.18 §8.6.1.2): each part is a Part 10 instance with its
+    /// own Content-Type carrying the stored transfer syntax. Each is opened only while it is written (a blob file on one
+    /// node, an object-store read on a cluster); one that has gone since the caller checked is left out.
     /// </summary>
-    public static async Task WriteMultipartAsync(HttpContext ctx, IReadOnlyList<(string Path, string TransferSyntax)> parts)
+    public static async Task WriteMultipartAsync(HttpContext ctx, IReadOnlyList<(Func<CancellationToken, Task<Stream?>> Open, string TransferSyntax)> parts)
     {
         var boundary = "casebook-" + Guid.NewGuid().ToString("N");
         var res = ctx.Response;
         res.StatusCode = 200;
         res.ContentType = $"multipart/related; type=\"{DicomType}\"; boundary={boundary}";
         var body = res.Body;
-        foreach (var (path, ts) in parts)
+        foreach (var (open, ts) in parts)
         {
-            await using var file = File.OpenRead(path);
+            await using var file = await open(ctx.RequestAborted);
+            if (file == null) continue;
             var head = Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: {DicomType}; transfer-syntax={ts}\r\nContent-Length: {file.Length}\r\n\r\n");
             await body.WriteAsync(head, ctx.RequestAborted);
             await file.CopyToAsync(body, ctx.RequestAborted);

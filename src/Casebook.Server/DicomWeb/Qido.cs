@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Casebook.Extract.Dicom;
+using Casebook.Ingest.Dicom;
 using Microsoft.AspNetCore.Http;
 
 namespace Casebook.Server.DicomWeb;
@@ -16,16 +17,16 @@ static class Qido
     public const int MaxResults = 1000;
     static readonly HashSet<string> Controls = ["limit", "offset", "fuzzymatching", "includefield"];
 
-    public static IResult Studies(HttpContext ctx, DicomWebIndex index) => Search(ctx, index, DicomLevel.Study, null, null);
-    public static IResult StudySeries(HttpContext ctx, DicomWebIndex index, string study) => Search(ctx, index, DicomLevel.Series, study, null);
-    public static IResult Series(HttpContext ctx, DicomWebIndex index) => Search(ctx, index, DicomLevel.Series, null, null);
-    public static IResult StudyInstances(HttpContext ctx, DicomWebIndex index, string study) => Search(ctx, index, DicomLevel.Instance, study, null);
-    public static IResult SeriesInstances(HttpContext ctx, DicomWebIndex index, string study, string series) => Search(ctx, index, DicomLevel.Instance, study, series);
-    public static IResult Instances(HttpContext ctx, DicomWebIndex index) => Search(ctx, index, DicomLevel.Instance, null, null);
+    public static Task<IResult> Studies(HttpContext ctx, DicomWebSource index) => Search(ctx, index, DicomLevel.Study, null, null);
+    public static Task<IResult> StudySeries(HttpContext ctx, DicomWebSource index, string study) => Search(ctx, index, DicomLevel.Series, study, null);
+    public static Task<IResult> Series(HttpContext ctx, DicomWebSource index) => Search(ctx, index, DicomLevel.Series, null, null);
+    public static Task<IResult> StudyInstances(HttpContext ctx, DicomWebSource index, string study) => Search(ctx, index, DicomLevel.Instance, study, null);
+    public static Task<IResult> SeriesInstances(HttpContext ctx, DicomWebSource index, string study, string series) => Search(ctx, index, DicomLevel.Instance, study, series);
+    public static Task<IResult> Instances(HttpContext ctx, DicomWebSource index) => Search(ctx, index, DicomLevel.Instance, null, null);
 
     sealed record Key(string Keyword, string VR, string Value);
 
-    static IResult Search(HttpContext ctx, DicomWebIndex index, DicomLevel level, string? study, string? series)
+    static async Task<IResult> Search(HttpContext ctx, DicomWebSource index, DicomLevel level, string? study, string? series)
     {
         var r = ctx.Request;
         DicomWebResponses.RequireJsonAccept(r);
@@ -61,7 +62,7 @@ static class Qido
         }
         var include = IncludeFields(r);
 
-        var all = index.Instances();
+        var all = await index.InstancesAsync(ctx.RequestAborted);
         var matching = all.Where(i => keys.All(k => QidoMatching.Matches(k.VR, k.Value, i.Get(k.Keyword), fuzzy))).ToList();
         if (modalitiesInStudy != null)
         {
@@ -85,14 +86,15 @@ static class Qido
         if (offset + page.Count < total && limit == MaxResults && !warnings.Any(w => w.Contains("offset")))
             warnings.Add($"299 casebook \"{total - offset - page.Count} more results; use offset for more\"");
         var baseUrl = DicomWebResponses.BaseUrl(r);
-        var answer = new JsonArray(page.Select(i => (JsonNode)Answer(index, i, level, study != null, series != null, all, include, baseUrl, keys.Select(k => k.Keyword).ToHashSet())).ToArray());
+        var answer = new JsonArray();
+        foreach (var i in page) answer.Add(await Answer(index, i, level, study != null, series != null, all, include, baseUrl, keys.Select(k => k.Keyword).ToHashSet(), ctx.RequestAborted));
         ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{page.Count} of {total} {level.ToString().ToLowerInvariant()} results";
         foreach (var w in warnings) ctx.Response.Headers.Append("Warning", w);
         return DicomWebResponses.DicomJson(answer);
     }
 
     /// <summary>The attributes of one result: its level's (and, for series and instances, the study's UIDs), counts, RetrieveURL, includefield.</summary>
-    static JsonObject Answer(DicomWebIndex index, StoredInstance first, DicomLevel level, bool studyInPath, bool seriesInPath, IReadOnlyList<StoredInstance> all, IncludeSet include, string baseUrl, HashSet<string> matched)
+    static async Task<JsonObject> Answer(DicomWebSource index, StoredDicomInstance first, DicomLevel level, bool studyInPath, bool seriesInPath, IReadOnlyList<StoredDicomInstance> all, IncludeSet include, string baseUrl, HashSet<string> matched, CancellationToken ct)
     {
         var o = new SortedDictionary<string, JsonNode>(StringComparer.Ordinal);
         void Put(uint tag, JsonNode node) => o[DicomJsonModel.Tag(tag)] = node;
@@ -129,7 +131,7 @@ static class Qido
         var extra = include.Tags.Where(t => !o.ContainsKey(DicomJsonModel.Tag(t))).ToList();
         if (extra.Count > 0 || (include.All && level == DicomLevel.Instance))
         {
-            var header = index.Header(first);
+            var header = await index.HeaderAsync(first, ct);
             if (header != null)
                 foreach (var (tag, node) in header)
                     if (!o.ContainsKey(tag) && (include.All && level == DicomLevel.Instance || extra.Contains(Convert.ToUInt32(tag, 16)))) o[tag] = node!.DeepClone();

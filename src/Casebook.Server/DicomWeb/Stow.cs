@@ -25,11 +25,23 @@ static class Stow
 
     sealed record Part(int Index, string File, string? SopClass, string? Sop, string? Study, string? Series, string? Problem, int Code);
 
-    public static Task<IResult> StoreAll(HttpContext ctx, CasebookDb db, DicomWebIndex index, IngestJobs jobs) => Store(ctx, db, index, jobs, null);
+    public static Task<IResult> StoreAll(HttpContext ctx, CasebookDb db, DicomWebIndex index, IngestJobs jobs) => Store(ctx, db.Options.KeyFile, index, Local(ctx, db, jobs), null);
     public static Task<IResult> StoreInStudy(HttpContext ctx, CasebookDb db, DicomWebIndex index, IngestJobs jobs, string study) =>
-        Store(ctx, db, index, jobs, DicomWebResponses.Uid(study, "study"));
+        Store(ctx, db.Options.KeyFile, index, Local(ctx, db, jobs), DicomWebResponses.Uid(study, "study"));
 
-    static async Task<IResult> Store(HttpContext ctx, CasebookDb db, DicomWebIndex index, IngestJobs jobs, string? targetStudy)
+    /// <summary>One node: the engine's store, one at a time with ingest jobs, and the indexes saved when it changed something.</summary>
+    static Func<IReadOnlyList<string>, IngestOptions, Task<IngestResult>> Local(HttpContext ctx, CasebookDb db, IngestJobs jobs) => (files, options) => Task.FromResult(jobs.RunExclusive(() =>
+    {
+        var r = db.StoreDicomInstances(files, options);
+        if (r.Versions.Count > 0) db.SaveIndexes();
+        return r;
+    }));
+
+    /// <summary>
+    /// A STOW-RS request: reads the parts, stores the good ones with <paramref name="store"/> (one node's engine, or the
+    /// cluster's ingest), and answers which received instances are served now (<paramref name="index"/>) and which failed.
+    /// </summary>
+    internal static async Task<IResult> Store(HttpContext ctx, string? keyFile, DicomWebSource index, Func<IReadOnlyList<string>, IngestOptions, Task<IngestResult>> store, string? targetStudy)
     {
         var boundary = Boundary(ctx.Request);
         var folder = Path.Combine(Path.GetTempPath(), "casebook-stow-" + Guid.NewGuid().ToString("N"));
@@ -38,18 +50,13 @@ static class Stow
         {
             var parts = await ReadPartsAsync(ctx, boundary, folder, targetStudy);
             if (parts.Count == 0) throw new ArgumentException("the multipart body holds no parts");
-            var key = PatientPseudonym.Load(db.Options.KeyFile);
+            var key = PatientPseudonym.Load(keyFile);
             var good = parts.Where(p => p.Problem == null).ToList();
             IngestResult? result = null;
             if (good.Count > 0)
-                result = jobs.RunExclusive(() =>
-                {
-                    var r = db.StoreDicomInstances(good.Select(p => p.File).ToList(), new IngestOptions { Message = $"dicomweb store by {Security.CasebookAuth.Actor(ctx.User)}" });
-                    if (r.Versions.Count > 0) db.SaveIndexes();
-                    return r;
-                });
+                result = await store(good.Select(p => p.File).ToList(), new IngestOptions { Message = $"dicomweb store by {Security.CasebookAuth.Actor(ctx.User)}" });
             // Stored = the remapped SOP Instance UID is served now (in a live study), whatever else the ingest reported.
-            var served = index.Instances().Select(i => i.SopUid).ToHashSet(StringComparer.Ordinal);
+            var served = (await index.InstancesAsync(ctx.RequestAborted)).Select(i => i.SopUid).ToHashSet(StringComparer.Ordinal);
             var baseUrl = DicomWebResponses.BaseUrl(ctx.Request);
             var referenced = new JsonArray();
             var failed = new JsonArray();

@@ -17,21 +17,21 @@ namespace Casebook.Server.DicomWeb;
 /// </summary>
 static class Wado
 {
-    public static Task Study(HttpContext ctx, DicomWebIndex index, string study) => Retrieve(ctx, index, study, null, null);
-    public static Task Series(HttpContext ctx, DicomWebIndex index, string study, string series) => Retrieve(ctx, index, study, series, null);
-    public static Task Instance(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) => Retrieve(ctx, index, study, series, sop);
+    public static Task Study(HttpContext ctx, DicomWebSource index, string study) => Retrieve(ctx, index, study, null, null);
+    public static Task Series(HttpContext ctx, DicomWebSource index, string study, string series) => Retrieve(ctx, index, study, series, null);
+    public static Task Instance(HttpContext ctx, DicomWebSource index, string study, string series, string sop) => Retrieve(ctx, index, study, series, sop);
 
-    public static IResult StudyMetadata(HttpContext ctx, DicomWebIndex index, string study) => Metadata(ctx, index, study, null, null);
-    public static IResult SeriesMetadata(HttpContext ctx, DicomWebIndex index, string study, string series) => Metadata(ctx, index, study, series, null);
-    public static IResult InstanceMetadata(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) => Metadata(ctx, index, study, series, sop);
+    public static Task<IResult> StudyMetadata(HttpContext ctx, DicomWebSource index, string study) => Metadata(ctx, index, study, null, null);
+    public static Task<IResult> SeriesMetadata(HttpContext ctx, DicomWebSource index, string study, string series) => Metadata(ctx, index, study, series, null);
+    public static Task<IResult> InstanceMetadata(HttpContext ctx, DicomWebSource index, string study, string series, string sop) => Metadata(ctx, index, study, series, sop);
 
     /// <summary>The stored instances under a path (404 naming what was not found), in series and instance order.</summary>
-    static List<StoredInstance> Select(DicomWebIndex index, string study, string? series, string? sop)
+    static async Task<List<StoredDicomInstance>> Select(DicomWebSource index, string study, string? series, string? sop, CancellationToken ct)
     {
         DicomWebResponses.Uid(study, "study");
         if (series != null) DicomWebResponses.Uid(series, "series");
         if (sop != null) DicomWebResponses.Uid(sop, "SOP instance");
-        var found = index.Instances().Where(i => i.StudyUid == study).ToList();
+        var found = (await index.InstancesAsync(ct)).Where(i => i.StudyUid == study).ToList();
         if (found.Count == 0) throw new ProblemException(404, "Not found", $"no stored study {study}");
         if (series != null && (found = found.Where(i => i.SeriesUid == series).ToList()).Count == 0)
             throw new ProblemException(404, "Not found", $"no series {series} in study {study}");
@@ -42,53 +42,58 @@ static class Wado
             .ThenBy(i => i.SopUid, StringComparer.Ordinal).ToList();
     }
 
-    static async Task Retrieve(HttpContext ctx, DicomWebIndex index, string study, string? series, string? sop)
+    static async Task Retrieve(HttpContext ctx, DicomWebSource index, string study, string? series, string? sop)
     {
         var accept = ctx.Request.Headers.Accept.ToString();
         // PS3.18 §10.4.1: instances come as multipart/related; type="application/dicom". Wildcards and no Accept get that too.
         if (accept.Length > 0 && !accept.Contains("application/dicom", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*")
             && !accept.Contains("multipart/related", StringComparison.OrdinalIgnoreCase))
             throw new ProblemException(406, "Not acceptable", $"instances are served as multipart/related; type=\"application/dicom\", not '{accept}'");
-        var instances = Select(index, study, series, sop);
-        var parts = instances.Select(i => (index.PathOf(i), i.Get(DicomWebIndex.TransferSyntaxKey))).Where(p => File.Exists(p.Item1)).ToList();
+        var instances = await Select(index, study, series, sop, ctx.RequestAborted);
+        // Which blobs are still there is known before the answer starts (none at all is a 404, not an empty body); each is
+        // opened only while it is written, so a large study is never held open or in memory at once.
+        var parts = new List<(StoredDicomInstance Instance, string TransferSyntax)>();
+        foreach (var i in instances)
+            if (await index.ExistsAsync(i, ctx.RequestAborted)) parts.Add((i, i.Get(DicomWebIndex.TransferSyntaxKey)));
         if (parts.Count == 0) throw new ProblemException(404, "Not found", "the stored instances are no longer in the blob store");
-        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{parts.Count} instances, {parts.Sum(p => new FileInfo(p.Item1).Length)} bytes";
-        await DicomWebResponses.WriteMultipartAsync(ctx, parts);
+        ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{parts.Count} instances, {parts.Sum(p => p.Instance.Length)} bytes";
+        await DicomWebResponses.WriteMultipartAsync(ctx, parts.Select(p => (new Func<CancellationToken, Task<Stream?>>(ct => index.OpenAsync(p.Instance, ct)), p.TransferSyntax)).ToList());
     }
 
-    static IResult Metadata(HttpContext ctx, DicomWebIndex index, string study, string? series, string? sop)
+    static async Task<IResult> Metadata(HttpContext ctx, DicomWebSource index, string study, string? series, string? sop)
     {
         DicomWebResponses.RequireJsonAccept(ctx.Request);
-        var instances = Select(index, study, series, sop);
+        var instances = await Select(index, study, series, sop, ctx.RequestAborted);
         var array = new JsonArray();
         foreach (var i in instances)
-            if (index.Header(i) is { } header) array.Add(header);
+            if (await index.HeaderAsync(i, ctx.RequestAborted) is { } header) array.Add(header);
         ctx.Items[Audit.AuditMiddleware.DetailKey] = $"{array.Count} instances";
         return DicomWebResponses.DicomJson(array);
     }
 
     /// <summary>PS3.18 §10.4.1.1.3: an instance rendered (its first frame), PNG by default, JPEG when the Accept asks for it.</summary>
-    public static IResult RenderedInstance(HttpContext ctx, DicomWebIndex index, string study, string series, string sop) =>
+    public static Task<IResult> RenderedInstance(HttpContext ctx, DicomWebSource index, string study, string series, string sop) =>
         Rendered(ctx, index, study, series, sop, 1);
 
-    public static IResult RenderedFrame(HttpContext ctx, DicomWebIndex index, string study, string series, string sop, string frames)
+    public static Task<IResult> RenderedFrame(HttpContext ctx, DicomWebSource index, string study, string series, string sop, string frames)
     {
         if (!int.TryParse(frames, NumberStyles.None, CultureInfo.InvariantCulture, out var frame) || frame < 1)
             throw new ArgumentException($"frame must be one 1-based frame number, not '{frames}' (rendered frames are served one at a time)");
         return Rendered(ctx, index, study, series, sop, frame);
     }
 
-    static IResult Rendered(HttpContext ctx, DicomWebIndex index, string study, string series, string sop, int frame)
+    static async Task<IResult> Rendered(HttpContext ctx, DicomWebSource index, string study, string series, string sop, int frame)
     {
         var accept = ctx.Request.Headers.Accept.ToString();
         var jpeg = accept.Contains("image/jpeg", StringComparison.OrdinalIgnoreCase) && !accept.Contains("image/png", StringComparison.OrdinalIgnoreCase);
         if (accept.Length > 0 && !jpeg && !accept.Contains("image/png", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*") && !accept.Contains("image/*"))
             throw new ProblemException(406, "Not acceptable", $"rendered frames are image/png or image/jpeg, not '{accept}'");
-        var instance = Select(index, study, series, sop)[0];
+        var instance = (await Select(index, study, series, sop, ctx.RequestAborted))[0];
         var frames = int.TryParse(instance.Get("NumberOfFrames"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? Math.Max(1, n) : 1;
         if (frame > frames) throw new ProblemException(404, "Not found", $"instance {sop} has {frames} frame(s); there is no frame {frame}");
         DecodedImage image;
-        using (var file = DicomFile.Open(File.ReadAllBytes(index.PathOf(instance))))
+        var bytes = await index.ReadAllAsync(instance, ctx.RequestAborted) ?? throw new ProblemException(404, "Not found", $"instance {sop} is no longer in the blob store");
+        using (var file = DicomFile.Open(bytes))
         {
             if (file.PixelData == null) throw new ProblemException(404, "Not found", $"instance {sop} has no Pixel Data (7FE0,0010) to render");
             var options = DicomSliceRendering.OptionsFor(instance.Get("Modality"), instance.Get("BodyPartExamined"));

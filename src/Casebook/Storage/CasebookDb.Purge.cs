@@ -44,6 +44,8 @@ public sealed partial class CasebookDb
                     ("@v", version), ("@t", Now()), ("@a", author), ("@g", label), ("@s", studies), ("@r", rows));
                 tx.Commit();
             }
+            // DICOMweb's side table keeps the purged instances' attributes (pseudonymised IDs, UIDs): drop those rows too.
+            Casebook.Ingest.Dicom.DicomInstanceIndex.Prune(c);
             // FTS5 keeps tokens of deleted rows in its segment b-trees until merged: rewrite them now.
             Exec(c, null, "INSERT INTO segments_fts(segments_fts) VALUES ('optimize')");
             Exec(c, null, "INSERT INTO studies_fts(studies_fts) VALUES ('optimize')");
