@@ -196,10 +196,9 @@ public static class ClusterStudyCommands
     static readonly Dictionary<string, string> NotDistributed = new()
     {
         ["restore"] = "each shard has its own versions; a cluster-wide restore needs a log-sequence mapping",
-        ["export"] = "export reads one database's table", ["gc"] = "the object store keeps blobs by content; purges delete them",
+        ["export"] = "export reads one database's table",
         ["reembed"] = "re-embedding would have to go through the log", ["cohort"] = "cohort queries are not scattered over the shards yet",
         ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
-        ["audit"] = "the audit log is the server's own (serve --cluster keeps it in its --db directory)",
     };
 
     public static void RefuseIfNotDistributed(string verb, string[] rest)

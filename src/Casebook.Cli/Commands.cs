@@ -29,7 +29,7 @@ public static partial class Commands
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
-          gc                           remove blobs no version references
+          gc [--json] [--cluster F [--grace S]]   remove blobs no version references (cluster: object store + shards)
           validate STUDY_ID --finding TERM --status confirmed|rejected [--reason R] --author A --role R --base-version V
                  [--edit-term T] [--edit-laterality left|right|bilateral|none] [--edit-code ICD10]   (corrections when confirming)
           diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
@@ -52,8 +52,8 @@ public static partial class Commands
           reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)
                 [--dimse-port P --ae-title T] [--mllp-port Q]   DICOM C-STORE SCP and HL7 v2 MLLP feeds (docs/feeds.md)
-          keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
-          audit [--verify] [--json]    the server's hash-chained audit log
+          keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys ([--cluster F]: serve --cluster's)
+          audit [--verify] [--json] [--cluster F]   the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
           cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge and serve take --cluster F (docs/cluster.md)
           cluster up ... --workers K [--work-ack-wait S] | cluster worker --cluster F --name W   OCR/ASR/embedding worker processes (docs/cluster.md)
@@ -325,9 +325,13 @@ public static partial class Commands
 
     static int Gc(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterMaintenanceCommands.Gc(a, cluster);
         using var db = OpenDb(a);
+        var json = a.Flag("json");
         a.EnsureAllUsed();
-        Console.Out.WriteLine($"removed {db.CollectGarbage()} unreferenced blobs");
+        var removed = db.CollectGarbage();
+        if (json) WriteJson(new JsonObject { ["blobs_removed"] = removed });
+        else Console.Out.WriteLine($"removed {removed} unreferenced blobs");
         return 0;
     }
 

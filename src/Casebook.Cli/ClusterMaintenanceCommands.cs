@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using Casebook.Cluster;
+
+namespace Casebook.Cli;
+
+/// <summary>
+/// The `--cluster FILE` forms of the maintenance verbs (docs/cluster.md, "Maintenance"): gc, reembed, and where keys and audit
+/// find the server's directory of a served cluster.
+/// </summary>
+public static class ClusterMaintenanceCommands
+{
+    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
+    {
+        var config = ClusterConfig.Load(clusterFile);
+        return Task.Run(async () =>
+        {
+            await using var client = await ClusterClient.ConnectAsync(config);
+            return await call(client);
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>`gc --cluster F [--grace S] [--json]`: object-store blobs nothing references (older than the grace period), and every shard's blobs/.</summary>
+    public static int Gc(Args a, string clusterFile)
+    {
+        var json = a.Flag("json");
+        TimeSpan? grace = a.Get("grace") is { } g
+            ? (double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= 0
+                ? TimeSpan.FromSeconds(s) : throw new UsageException($"--grace must be a number of seconds ≥ 0, not '{g}'"))
+            : null;
+        a.EnsureAllUsed();
+        var r = Connected(clusterFile, c => c.CollectGarbageAsync(grace));
+        if (json) Console.Out.WriteLine(r.ToJson().ToJsonString(Commands.JsonOut));
+        else Console.Out.WriteLine($"removed {r.BlobsRemoved} unreferenced blobs from the object store ({r.BlobsKept} kept; grace {r.GraceSeconds:0} s) and {r.ShardBlobsRemoved} from the shards' blob directories");
+        return 0;
+    }
+
+    /// <summary>
+    /// keys and audit with `--cluster F`: the directory `serve --cluster F` keeps its keys and audit log in (--db, else
+    /// <see cref="ClusterConfig.ServerDirectory"/>); made (an empty server database) when the cluster was never served.
+    /// Null without --cluster.
+    /// </summary>
+    public static string? ServerDirectory(Args a)
+    {
+        if (a.Get("cluster") is not { } file) return null;
+        var dir = a.Get("db") ?? ClusterConfig.Load(file).ServerDirectory;
+        if (!File.Exists(Path.Combine(dir, "casebook.db"))) CasebookDb.Open(dir).Dispose();
+        return dir;
+    }
+}
