@@ -65,6 +65,9 @@ public sealed partial class ClusterClient
         return new ClusterGcResult(removed, shardRemoved, stored.Count - removed, g.TotalSeconds);
     }
 
+    /// <summary>The object-store blobs a study record names (DICOM, audio, PDF, segment images).</summary>
+    public static IEnumerable<BlobRef> BlobsOf(StudyRecord study) => ShardGrain.Blobs(study);
+
     /// <summary>Every live study of one shard, whole (segments and vectors), paged.</summary>
     public async IAsyncEnumerable<StudyRecord> LiveStudiesAsync(int shard, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {

@@ -50,7 +50,7 @@ public sealed class ClusterMaintenanceTests(LocalClusterFixture f)
         var referenced = 0;
         for (var n = 0; n < config.Shards; n++)
             await foreach (var study in client.LiveStudiesAsync(n))
-                foreach (var blob in ShardGrain.Blobs(study))
+                foreach (var blob in ClusterClient.BlobsOf(study))
                 {
                     Assert.True(await client.Log.BlobExistsAsync(blob.Sha256), $"{study.StudyId}: blob {blob.Sha256} was collected");
                     referenced++;
