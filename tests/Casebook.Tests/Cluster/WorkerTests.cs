@@ -16,6 +16,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDirectory _dir = new();
     string ClusterFile => _dir["cluster/cluster.json"];
+    string FhirFile => _dir["fhir/bundle.json"];
 
     static readonly string[] Dictations =
     [
@@ -47,6 +48,25 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(Path.Combine(corpus, "reports", "typed.txt"), "FINDINGS:\nNo acute abnormality.\n\nIMPRESSION:\nNormal chest.\n");
         rows.Add("WK-9,PW-9,CR,2024-04-09,reports/typed.txt,,");
         File.WriteAllLines(Path.Combine(corpus, "studies.csv"), rows);
+        // A FHIR DocumentReference whose PDF attachment is extracted by a worker (an OCR job, text layer) like a scanned report.
+        var pdf = SyntheticScan.TextPdf([["DISCHARGE SUMMARY", "Admitted with community acquired pneumonia of the left lower lobe."]]);
+        Directory.CreateDirectory(_dir["fhir"]);
+        File.WriteAllText(FhirFile, new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "collection",
+            ["entry"] = new JsonArray(
+                new JsonObject { ["fullUrl"] = "urn:uuid:pf", ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "Patient", ["id"] = "pf",
+                    ["identifier"] = new JsonArray(new JsonObject { ["system"] = "urn:mrn", ["value"] = "PW-F" }),
+                } },
+                new JsonObject { ["fullUrl"] = "urn:uuid:docf", ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "DocumentReference", ["id"] = "docf", ["status"] = "current", ["date"] = "2024-04-11T10:00:00Z",
+                    ["subject"] = new JsonObject { ["reference"] = "Patient/pf" },
+                    ["content"] = new JsonArray(new JsonObject { ["attachment"] = new JsonObject { ["contentType"] = "application/pdf", ["data"] = Convert.ToBase64String(pdf) } }),
+                } }),
+        }.ToJsonString());
         return corpus;
     }
 
@@ -86,7 +106,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         // The ingest runs (its pipeline queues the dictations, the scan and the embeddings); a worker is killed with
         // SIGKILL while it holds a transcription job, i.e. between its "start" and "done" lines.
-        using var ingest = Process.Start(CliProcess.StartInfo(_dir.Path, _dir.KeyFile, "ingest", corpus, "--cluster", ClusterFile, "--json"))!;
+        using var ingest = Process.Start(CliProcess.StartInfo(_dir.Path, _dir.KeyFile, "ingest", corpus, FhirFile, "--cluster", ClusterFile, "--json"))!;
         var ingestOut = ingest.StandardOutput.ReadToEndAsync();
         var ingestErr = ingest.StandardError.ReadToEndAsync();
         var start = new Regex(@"start asr ([0-9a-f]{64}) delivery 1");
@@ -119,7 +139,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         Assert.True(ingest.WaitForExit(TimeSpan.FromMinutes(4)), "the ingest did not finish");
         Assert.True(ingest.ExitCode == 0, $"ingest exited {ingest.ExitCode}: {await ingestErr} {await ingestOut}");
-        Assert.Equal(6, (int)JsonNode.Parse(await ingestOut)!["inserted"]!);
+        Assert.Equal(7, (int)JsonNode.Parse(await ingestOut)!["inserted"]!);
 
         // The held job was redelivered once, to the survivor, and finished there; every other job ran exactly once.
         var logs = Read(victim.Log) + Read(survivor.Log);
@@ -130,7 +150,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         Assert.All(starts.Where(s => s.Id != job), s => Assert.Equal(1, s.Delivery));
         Assert.All(starts.Where(s => s.Id != job).GroupBy(s => s.Id), g => Assert.Single(g)); // no other job twice
         Assert.Equal(4, starts.Where(s => s.Kind == "asr").Select(s => s.Id).Distinct().Count()); // four dictations
-        Assert.Contains(starts, s => s.Kind == "ocr");
+        Assert.True(starts.Count(s => s.Kind == "ocr") >= 2, "the scanned report and the FHIR PDF attachment are extracted on workers");
         Assert.Contains(starts, s => s.Kind == "embed");
         Assert.True(starts.Count(s => s.Kind == "image") >= 3, "key images (PNG, JPEG) and the DICOM slice are embedded on workers");
 
@@ -146,7 +166,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         // The same corpus on one node (engines in-process) gives the same studies: each study exactly once over all
         // shards, no duplicate segment, and the same segments (ids, text, times, pages) as one node.
-        Cli("ingest", corpus, "--db", _dir["single"], "--json");
+        Cli("ingest", corpus, FhirFile, "--db", _dir["single"], "--json");
         LocalCluster.Down(ClusterConfig.Load(ClusterFile));
         var clustered = new List<StudyRecord>();
         var imageVectors = 0;
@@ -173,7 +193,8 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
             }
         }
         Assert.True(imageVectors >= 3, $"only {imageVectors} image vectors compared");
-        Assert.All(clustered.Where(s => s.StudyId is not ("WK-8" or "WK-9")), s => Assert.Contains(s.Segments, g => g.Kind == SegmentKind.DictationSegment));
+        Assert.Contains(clustered, s => s.StudyId.StartsWith("fhir-DocumentReference-", StringComparison.Ordinal) && s.ReportText!.Contains("community acquired pneumonia"));
+        Assert.All(clustered.Where(s => s.StudyId.StartsWith("WK-", StringComparison.Ordinal) && s.StudyId is not ("WK-8" or "WK-9")), s => Assert.Contains(s.Segments, g => g.Kind == SegmentKind.DictationSegment));
         Assert.Contains(clustered.Single(s => s.StudyId == "WK-8").Segments, g => g.Text != null && g.Text.Contains("cardiomegaly", StringComparison.OrdinalIgnoreCase));
     }
 
