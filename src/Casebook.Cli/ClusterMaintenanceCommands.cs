@@ -35,6 +35,29 @@ public static class ClusterMaintenanceCommands
     }
 
     /// <summary>
+    /// `reembed --kind text|image [--models DIR] --cluster F [--json]`: re-embedded by the coordinator (or the workers) and appended
+    /// to the log as new study entries (ClusterClient.ReembedAsync). JSON: the single node's keys (kind, model, versions: empty,
+    /// each shard has its own, as for ingest) plus studies and applied (each touched shard's log sequence).
+    /// </summary>
+    public static int Reembed(Args a, string clusterFile)
+    {
+        var kind = a.Get("kind") ?? throw new UsageException("reembed needs --kind text|image");
+        if (kind is not ("text" or "image")) throw new UsageException($"--kind must be text or image, not '{kind}'");
+        var models = a.Get("models");
+        var json = a.Flag("json");
+        a.EnsureAllUsed();
+        var r = Connected(clusterFile, c => c.ReembedAsync(kind, models));
+        if (json)
+            Console.Out.WriteLine(new JsonObject
+            {
+                ["kind"] = r.Kind, ["model"] = r.Model, ["versions"] = new JsonArray(), ["studies"] = r.Studies,
+                ["applied"] = new JsonObject(r.Applied.OrderBy(kv => kv.Key).Select(kv => KeyValuePair.Create(kv.Key.ToString(), (JsonNode?)kv.Value))),
+            }.ToJsonString(Commands.JsonOut));
+        else Console.Out.WriteLine(r.Studies == 0 ? $"{kind} vectors already made by the configured model" : $"re-embedded the {kind} vectors of {r.Studies} studies with {r.Model} through the log ({r.Applied.Count} shards)");
+        return 0;
+    }
+
+    /// <summary>
     /// keys and audit with `--cluster F`: the directory `serve --cluster F` keeps its keys and audit log in (--db, else
     /// <see cref="ClusterConfig.ServerDirectory"/>); made (an empty server database) when the cluster was never served.
     /// Null without --cluster.

@@ -197,7 +197,7 @@ public static class ClusterStudyCommands
     {
         ["restore"] = "each shard has its own versions; a cluster-wide restore needs a log-sequence mapping",
         ["export"] = "export reads one database's table",
-        ["reembed"] = "re-embedding would have to go through the log", ["cohort"] = "cohort queries are not scattered over the shards yet",
+        ["cohort"] = "cohort queries are not scattered over the shards yet",
         ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
     };
 

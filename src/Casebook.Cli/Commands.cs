@@ -49,7 +49,7 @@ public static partial class Commands
           nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
-          reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
+          reembed --kind text|image [--models models.json] [--json] [--cluster F]   re-embed a vector column with the configured model (cluster: through the log)
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)
                 [--dimse-port P --ae-title T] [--mllp-port Q]   DICOM C-STORE SCP and HL7 v2 MLLP feeds (docs/feeds.md)
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys ([--cluster F]: serve --cluster's)
@@ -282,13 +282,16 @@ public static partial class Commands
 
     static int Reembed(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterMaintenanceCommands.Reembed(a, cluster);
         var kind = a.Get("kind") ?? throw new UsageException("reembed needs --kind text|image");
         using var db = OpenDb(a);
+        var json = a.Flag("json");
         a.EnsureAllUsed();
         var bar = new ProgressBar();
         var versions = db.Reembed(kind, progress: bar);
         bar.Finish();
         db.SaveIndexes();
+        if (json) { WriteJson(new JsonObject { ["kind"] = kind, ["model"] = kind == "text" ? db.TextEmbedder.Model.Id : db.ImageEmbedder.Model.Id, ["versions"] = new JsonArray(versions.Select(v => (JsonNode)v).ToArray()) }); return 0; }
         Console.Out.WriteLine(versions.Count == 0 ? $"{kind} vectors already made by the configured model" : $"re-embedded {kind} vectors in versions {versions[0]}..{versions[^1]}");
         return 0;
     }

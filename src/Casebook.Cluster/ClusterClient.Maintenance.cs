@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Casebook.Model;
+using Casebook.Storage;
 
 namespace Casebook.Cluster;
 
@@ -80,4 +81,65 @@ public sealed partial class ClusterClient
             if (page.Count < Page) yield break;
         }
     }
+}
+
+/// <summary>What `reembed --cluster` did: the model, the studies whose vectors changed, and each touched shard's applied sequence.</summary>
+public sealed record ClusterReembedResult(string Kind, string Model, int Studies, IReadOnlyDictionary<int, long> Applied);
+
+public sealed partial class ClusterClient
+{
+    /// <summary>
+    /// Re-embedding through the log: the coordinator reads every shard's live studies, re-embeds them as one node does
+    /// (<see cref="CasebookDb.Reembed"/> on a staging database with the given model configuration; on the workers when the
+    /// cluster has them) and appends each changed study as a new entry of its shard's partition. The entries carry the new
+    /// vectors and model ids, so a replay (a rebuilt shard, a restored snapshot) reproduces the re-embedding exactly; a study
+    /// already embedded by the configured model is not appended (one node makes no version for it either).
+    /// </summary>
+    public async Task<ClusterReembedResult> ReembedAsync(string kind, string? modelConfig = null, CancellationToken ct = default)
+    {
+        if (kind is not ("text" or "image")) throw new ArgumentException($"kind must be 'text' or 'image', not '{kind}'");
+        var applied = new Dictionary<int, long>();
+        var studies = 0;
+        var model = kind == "text" ? Casebook.Embed.EmbedderCache.Text(modelConfig).Model.Id : Casebook.Embed.EmbedderCache.Image(modelConfig).Model.Id;
+        await using var remote = Config.Nodes.Any(n => n.Role == "worker") ? await Workers.RemoteStages.ConnectAsync(Config, ct) : null;
+        for (var shard = 0; shard < Config.Shards; shard++)
+        {
+            var staging = Path.Combine(Path.GetTempPath(), "casebook-reembed-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                var options = new CasebookOptions { KeyFile = Config.KeyFile, ModelConfig = modelConfig, Author = "cluster" };
+                remote?.Attach(options, new Casebook.Ingest.IngestOptions(), []);
+                using var db = CasebookDb.Open(staging, options);
+                var before = new Dictionary<string, string>();
+                var batch = new WriteBatch();
+                await foreach (var s in LiveStudiesAsync(shard, ct))
+                {
+                    // Image re-embedding reads the slices: their binaries come from the object store.
+                    if (kind == "image")
+                        foreach (var g in s.Segments.Where(g => g.Kind == SegmentKind.ImageSlice && g.Blob != null))
+                            if (!db.Blobs.Exists(g.Blob!.Sha256)) db.Blobs.Put(await Log.GetBlobAsync(g.Blob.Sha256, ct));
+                    before[s.StudyId] = Models(s, kind);
+                    batch.Upserts.Add(s);
+                }
+                if (batch.IsEmpty) continue;
+                db.Commit(batch, "staging", "cluster");
+                db.Reembed(kind);
+                long last = 0;
+                foreach (var id in before.Keys)
+                {
+                    var s = db.GetStudy(id)!;
+                    if (Models(s, kind) == before[id]) continue;
+                    last = await Log.AppendAsync(shard, s, ct);
+                    studies++;
+                }
+                if (last > 0) applied[shard] = await CatchUpAsync(shard, last, ct);
+            }
+            finally { try { Directory.Delete(staging, recursive: true); } catch (IOException) { } }
+        }
+        return new ClusterReembedResult(kind, model, studies, applied);
+    }
+
+    /// <summary>Which model made each vector of the kind (the fields Reembed changes).</summary>
+    static string Models(StudyRecord s, string kind) => string.Join("|", s.Segments.OrderBy(g => g.SegmentId, StringComparer.Ordinal)
+        .Select(g => kind == "text" ? g.TextModel : g.ImageModel));
 }

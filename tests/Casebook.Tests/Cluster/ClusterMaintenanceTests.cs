@@ -66,6 +66,26 @@ public sealed class ClusterMaintenanceTests(LocalClusterFixture f)
     }
 
     [Fact]
+    public async Task Reembed_with_the_current_model_changes_nothing_on_the_cluster_as_on_one_node()
+    {
+        var before = Results(f.Cli("search", "pleural effusion", "--mode", "bm25", "--json", "--cluster", f.ClusterFile));
+        await using var client = await ClusterClient.ConnectAsync(ClusterConfig.Load(f.ClusterFile));
+        var logBefore = await client.Log.LastLogSequenceAsync();
+        var one = JsonNode.Parse(f.Cli("reembed", "--kind", "text", "--json", "--db", f.SingleDb))!.AsObject();
+        var cluster = JsonNode.Parse(f.Cli("reembed", "--kind", "text", "--json", "--cluster", f.ClusterFile))!.AsObject();
+        Assert.All(one.Select(kv => kv.Key), k => Assert.True(cluster.ContainsKey(k), $"reembed --cluster lacks '{k}'"));
+        Assert.Equal((string)one["model"]!, (string)cluster["model"]!);
+        Assert.Empty(one["versions"]!.AsArray());
+        Assert.Equal(0, (int)cluster["studies"]!);
+        Assert.Equal(logBefore, await client.Log.LastLogSequenceAsync()); // nothing appended
+        Assert.Equal(before.ToJsonString(), Results(f.Cli("search", "pleural effusion", "--mode", "bm25", "--json", "--cluster", f.ClusterFile)).ToJsonString());
+        ClusterTests.SameUpToFloatRounding(Results(f.Cli("search", "pleural effusion", "--json", "--db", f.SingleDb)),
+            Results(f.Cli("search", "pleural effusion", "--json", "--cluster", f.ClusterFile)), "hybrid after reembed");
+    }
+
+    static JsonArray Results(string stdout) => JsonNode.Parse(stdout)!["results"]!.AsArray();
+
+    [Fact]
     public async Task Keys_and_audit_find_the_served_clusters_directory_from_the_cluster_file()
     {
         // A key made before the cluster is served, by the CLI, lands where `serve --cluster` (default directory) reads keys.
