@@ -198,7 +198,7 @@ public static class ClusterStudyCommands
         ["restore"] = "each shard has its own versions; a cluster-wide restore needs a log-sequence mapping",
         ["export"] = "export reads one database's table",
         ["cohort"] = "cohort queries are not scattered over the shards yet",
-        ["findings"] = "finding classifiers are trained per database", ["eval"] = "evaluation builds its own database",
+        ["findings"] = "finding classifiers are trained per database", ["eval"] = "eval ir builds a throw-away database from its --docs file; ingesting an evaluation corpus into a running cluster would mix it with patients' studies and leave it in the log, and cluster search is tested to return one node's results, so evaluate on one node (--keep-db DIR keeps that database)",
     };
 
     public static void RefuseIfNotDistributed(string verb, string[] rest)

@@ -83,6 +83,15 @@ public sealed class ClusterMaintenanceTests(LocalClusterFixture f)
             Results(f.Cli("search", "pleural effusion", "--json", "--cluster", f.ClusterFile)), "hybrid after reembed");
     }
 
+    [Fact]
+    public void Eval_with_cluster_refuses_and_says_why()
+    {
+        var (code, _, stderr) = CliProcess.Run(f.Dir.Path, f.Dir.KeyFile, TimeSpan.FromMinutes(1), "eval", "ir", "--docs", "d.tsv", "--queries", "q.tsv", "--qrels", "r.qrel", "--cluster", f.ClusterFile);
+        Assert.NotEqual(0, code);
+        Assert.Contains("throw-away database", stderr);
+        Assert.Contains("evaluate on one node", stderr);
+    }
+
     static JsonArray Results(string stdout) => JsonNode.Parse(stdout)!["results"]!.AsArray();
 
     [Fact]
