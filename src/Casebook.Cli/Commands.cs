@@ -55,7 +55,7 @@ public static partial class Commands
           keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys ([--cluster F]: serve --cluster's)
           audit [--verify] [--json] [--cluster F]   the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
-          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge and serve take --cluster F (docs/cluster.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge, gc, reembed, keys, audit and serve take --cluster F (docs/cluster.md)
           cluster up ... --workers K [--work-ack-wait S] | cluster worker --cluster F --name W   OCR/ASR/embedding worker processes (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]

@@ -15,8 +15,8 @@ public static class FhirAttachments
     static readonly Regex Tags = new("<[^>]+>", RegexOptions.Compiled);
     static readonly Lazy<DocumentTextExtractor> Pdf = new(() => new DocumentTextExtractor());
 
-    /// <param name="documents">The ingest's document settings: PDFs go through its extractor (a cluster's workers when it sets
-    /// one); null: the defaults.</param>
+    /// <param name="documents">The ingest's document settings: when they plug in an extractor (a cluster's workers), PDFs go
+    /// through it; otherwise the default local extractor, as before.</param>
     public static string? Text(Attachment a, FhirEntry e, List<IngestError> errors, DocumentExtractionOptions? documents = null)
     {
         var type = (a.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
@@ -34,7 +34,7 @@ public static class FhirAttachments
             try
             {
                 File.WriteAllBytes(tmp, a.Data);
-                var text = (documents == null ? Pdf.Value : new DocumentTextExtractor(documents)).Extract(tmp).FullText;
+                var text = (documents?.Extractor != null ? new DocumentTextExtractor(documents) : Pdf.Value).Extract(tmp).FullText;
                 return string.IsNullOrWhiteSpace(text) ? null : text.Trim();
             }
             catch (DocumentExtractionException ex) { errors.Add(new IngestError(e.File, $"{e.Label}: PDF attachment unreadable: {ex.Message}")); return null; }
