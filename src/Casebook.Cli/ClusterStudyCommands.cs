@@ -221,10 +221,7 @@ public static class ClusterStudyCommands
     /// <summary>Verbs that read or write one database as a whole: with --cluster they say so instead of opening ./casebook-data.</summary>
     static readonly Dictionary<string, string> NotDistributed = new()
     {
-        ["gc"] = "the object store keeps blobs by content; purges delete them",
-        ["reembed"] = "re-embedding would have to go through the log",
-        ["eval"] = "evaluation builds its own database",
-        ["audit"] = "the audit log is the server's own (serve --cluster keeps it in its --db directory)",
+        ["eval"] = "eval ir builds a throw-away database from its --docs file; ingesting an evaluation corpus into a running cluster would mix it with patients' studies and leave it in the log, and cluster search is tested to return one node's results, so evaluate on one node (--keep-db DIR keeps that database)",
     };
 
     public static void RefuseIfNotDistributed(string verb, string[] rest)

@@ -29,7 +29,7 @@ public static partial class Commands
           purge --patient ID [--issuer I] | --pseudo-id HEX | --study ID
           stats [--json]               counts of studies, segments, versions
           timeline STUDY_ID [--window DAYS] [--outcome-window DAYS] [--json]   the patient's events around a study, and its outcomes
-          gc                           remove blobs no version references
+          gc [--json] [--cluster F [--grace S]]   remove blobs no version references (cluster: object store + shards)
           validate STUDY_ID --finding TERM --status confirmed|rejected [--reason R] --author A --role R --base-version V
                  [--edit-term T] [--edit-laterality left|right|bilateral|none] [--edit-code ICD10]   (corrections when confirming)
           diagnose STUDY_ID --code C --system icd10cm|snomed --status confirmed|provisional|refuted --author A --role R --base-version V
@@ -49,13 +49,13 @@ public static partial class Commands
           nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
           codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
-          reembed --kind text|image [--models models.json]   re-embed a vector column with the configured model
+          reembed --kind text|image [--models models.json] [--json] [--cluster F]   re-embed a vector column with the configured model (cluster: through the log)
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)
                 [--dimse-port P --ae-title T] [--mllp-port Q]   DICOM C-STORE SCP and HL7 v2 MLLP feeds (docs/feeds.md)
-          keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys
-          audit [--verify] [--json]    the server's hash-chained audit log
+          keys create --role clinician|researcher|validator|admin | keys list | keys revoke ID   server API keys ([--cluster F]: serve --cluster's)
+          audit [--verify] [--json] [--cluster F]   the server's hash-chained audit log
           radiomics IMAGE MASK [--config dig|A|B|C|D|E] [--roi NAME] [--json]   IBSI 1 radiomics features of a region (docs/radiomics.md)
-          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge, cohort, findings and serve take --cluster F (docs/cluster.md)
+          cluster up --silos N --nats M --data DIR | cluster status --cluster F [--json] | cluster down --cluster F   a local cluster; ingest, search, versions, history, timeline, similar, validate, diagnose, region, purge, restore, export, cohort, findings, gc, reembed, keys, audit and serve take --cluster F (docs/cluster.md)
           cluster up ... --workers K [--work-ack-wait S] | cluster worker --cluster F --name W   OCR/ASR/embedding worker processes (docs/cluster.md)
           eval ir --docs D.tsv --queries Q.tsv --qrels R.qrel [--mode M] [--json]
                   [--keep-db DIR] [--bm25-weight W] [--dense-weight W] [--rrf-k K] [--no-expansion]
@@ -284,13 +284,16 @@ public static partial class Commands
 
     static int Reembed(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterMaintenanceCommands.Reembed(a, cluster);
         var kind = a.Get("kind") ?? throw new UsageException("reembed needs --kind text|image");
         using var db = OpenDb(a);
+        var json = a.Flag("json");
         a.EnsureAllUsed();
         var bar = new ProgressBar();
         var versions = db.Reembed(kind, progress: bar);
         bar.Finish();
         db.SaveIndexes();
+        if (json) { WriteJson(new JsonObject { ["kind"] = kind, ["model"] = kind == "text" ? db.TextEmbedder.Model.Id : db.ImageEmbedder.Model.Id, ["versions"] = new JsonArray(versions.Select(v => (JsonNode)v).ToArray()) }); return 0; }
         Console.Out.WriteLine(versions.Count == 0 ? $"{kind} vectors already made by the configured model" : $"re-embedded {kind} vectors in versions {versions[0]}..{versions[^1]}");
         return 0;
     }
@@ -327,9 +330,13 @@ public static partial class Commands
 
     static int Gc(Args a)
     {
+        if (a.Get("cluster") is { } cluster) return ClusterMaintenanceCommands.Gc(a, cluster);
         using var db = OpenDb(a);
+        var json = a.Flag("json");
         a.EnsureAllUsed();
-        Console.Out.WriteLine($"removed {db.CollectGarbage()} unreferenced blobs");
+        var removed = db.CollectGarbage();
+        if (json) WriteJson(new JsonObject { ["blobs_removed"] = removed });
+        else Console.Out.WriteLine($"removed {removed} unreferenced blobs");
         return 0;
     }
 

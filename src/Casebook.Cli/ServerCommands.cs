@@ -16,7 +16,7 @@ public static class ServerCommands
         if (a.Positional.Count > 0) throw new UsageException($"serve takes no positional arguments (got '{a.Positional[0]}')");
         // --cluster FILE: serve the cluster; --db (default DATA/server beside cluster.json) then holds only keys and audit.
         var clusterFile = a.Get("cluster");
-        var dir = a.Get("db") ?? (clusterFile != null ? Path.Combine(Casebook.Cluster.ClusterConfig.Load(clusterFile).Data, "server") : Commands.DefaultDb);
+        var dir = a.Get("db") ?? (clusterFile != null ? Casebook.Cluster.ClusterConfig.Load(clusterFile).ServerDirectory : Commands.DefaultDb);
         var options = new ServerOptions
         {
             DbDirectory = dir, ClusterFile = clusterFile,
@@ -61,7 +61,7 @@ public static class ServerCommands
     {
         var a = new Args(rest, BooleanFlags);
         var sub = a.Positional.Count > 0 ? a.Positional[0] : throw new UsageException("usage: keys create --role R [--label L] | keys list [--json] | keys revoke ID");
-        var store = new ServerStore(a.Get("db") ?? Commands.DefaultDb);
+        var store = new ServerStore(ClusterMaintenanceCommands.ServerDirectory(a) ?? a.Get("db") ?? Commands.DefaultDb); // --cluster F: the served cluster's
         var keys = new ApiKeyStore(store);
         switch (sub)
         {
@@ -109,7 +109,7 @@ public static class ServerCommands
     public static int Audit(string[] rest)
     {
         var a = new Args(rest, BooleanFlags);
-        var store = new ServerStore(a.Get("db") ?? Commands.DefaultDb);
+        var store = new ServerStore(ClusterMaintenanceCommands.ServerDirectory(a) ?? a.Get("db") ?? Commands.DefaultDb); // --cluster F: the served cluster's
         var json = a.Flag("json");
         var verify = a.Flag("verify");
         var after = a.Long("after") ?? 0;

@@ -21,6 +21,9 @@ public sealed class ClusterConfig
     [JsonPropertyName("tls")] public ClusterTlsFiles? Tls { get; set; }
     [JsonPropertyName("nodes")] public List<ClusterNode> Nodes { get; set; } = new();
 
+    /// <summary>Where `serve --cluster` keeps its API keys, audit log and JWT key unless --db says otherwise; `keys` and `audit --cluster` read it.</summary>
+    [JsonIgnore] public string ServerDirectory => Path.Combine(Data, "server");
+
     /// <summary>The stream keeps one copy per NATS node (JetStream allows at most 5).</summary>
     [JsonIgnore] public int Replicas => Math.Clamp(Nats.Count, 1, 5);
 

@@ -150,10 +150,15 @@ public sealed partial class ClusterLog : IAsyncDisposable
         return list;
     }
 
+    /// <summary>A stored blob older than this is put again by an ingest that needs it (renewing its time for gc).</summary>
+    public static readonly TimeSpan BlobRefreshAge = TimeSpan.FromHours(1);
+
     public async Task PutBlobAsync(string sha256, byte[] bytes, CancellationToken ct = default)
     {
         var store = await Blobs();
-        try { await store.GetInfoAsync(sha256, cancellationToken: ct); return; } // content-addressed: stored once
+        // Content-addressed: stored once. An old copy is put again, which renews its time: gc deletes only unreferenced
+        // blobs older than its grace period, so a blob this ingest relies on is never one gc may take (ClusterClient.Maintenance.cs).
+        try { if (DateTimeOffset.UtcNow - (await store.GetInfoAsync(sha256, cancellationToken: ct)).MTime < BlobRefreshAge) return; }
         catch (NatsObjNotFoundException) { }
         await store.PutAsync(sha256, bytes, ct);
     }

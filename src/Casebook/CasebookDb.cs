@@ -152,4 +152,6 @@ public sealed class CasebookOptions
     public string? ModelConfig { get; set; }
     /// <summary>A text model supplied by the host instead of the cached local one (a cluster's remote workers); null = local.</summary>
     public Casebook.Embed.ITextEmbedder? TextEmbedder { get; set; }
+    /// <summary>An image model supplied by the host (a cluster's remote workers); null = local.</summary>
+    public Casebook.Embed.IImageEmbedder? ImageEmbedder { get; set; }
 }

@@ -40,6 +40,7 @@ public sealed class RemoteStages : IAsyncDisposable
     public void Attach(CasebookOptions db, IngestOptions ingest, IReadOnlyList<string> paths)
     {
         db.TextEmbedder = new RemoteTextEmbedder(this, EmbedderCache.Text(db.ModelConfig).Model);
+        db.ImageEmbedder = new RemoteImageEmbedder(this, EmbedderCache.Image(db.ModelConfig).Model);
         ingest.SpeechToText.CreateEngine = o => new RemoteSpeechToText(this, o);
         ingest.Documents.Extractor = (path, ct) => ExtractDocument(path, ingest.Documents, ct);
         _prefetch = Task.Run(() => Prefetch(paths, ingest, _stop.Token));
@@ -79,6 +80,43 @@ public sealed class RemoteStages : IAsyncDisposable
         }
         if (vectors.Count != texts.Count) throw new InvalidDataException($"workers returned {vectors.Count} vectors for {texts.Count} texts");
         return [.. vectors];
+    }
+
+    // --- image embedding ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Key images (PNG/JPEG), rendered DICOM frames and region crops: the engine's call (one study's images, one chunk of
+    /// frames, one crop) becomes one job, so a worker batches exactly as one node would and the vectors are the same.
+    /// A bad image fails on the worker with the engine's message, raised here as the engine's exception type.
+    /// </summary>
+    sealed class RemoteImageEmbedder(RemoteStages remote, EmbeddingModelInfo model) : IPixelImageEmbedder
+    {
+        public EmbeddingModelInfo Model => model;
+        public float[][] Embed(IReadOnlyList<byte[]> encodedImages) =>
+            remote.EmbedImagesAsync(encodedImages.Select(b => (0, 0, 0, b)).ToList(), "encoded", model.Id).GetAwaiter().GetResult();
+        public float[][] EmbedPixels(IReadOnlyList<DecodedImage> images) =>
+            remote.EmbedImagesAsync(images.Select(i => (i.Width, i.Height, i.Channels, i.Pixels)).ToList(), "pixels", model.Id).GetAwaiter().GetResult();
+        public void Dispose() { }
+    }
+
+    async Task<float[][]> EmbedImagesAsync(List<(int, int, int, byte[])> images, string format, string modelId)
+    {
+        if (images.Count == 0) return [];
+        var packed = WorkStages.PackImages(images);
+        var job = new WorkJob
+        {
+            Id = WorkStages.JobId(WorkKind.Image, $"{modelId}|{format}", packed),
+            Kind = WorkKind.Image, Input = Convert.ToHexStringLower(SHA256.HashData(packed)), Model = modelId, Format = format,
+        };
+        if (await _queue.TryResultAsync(job.Id, _stop.Token) == null)
+        {
+            await _queue.PutInputAsync(job.Input, packed, _stop.Token);
+            await _queue.SubmitAsync(job, _stop.Token);
+        }
+        var r = await ResultAsync(job.Id);
+        if (r.Error != null) throw new InvalidDataException(r.Error);
+        if (r.Vectors is not { } v || v.Length != images.Count) throw new InvalidDataException($"a worker returned {r.Vectors?.Length ?? 0} image vectors for {images.Count} images");
+        return v;
     }
 
     // --- speech-to-text --------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ namespace Casebook.Cluster.Workers;
 public static class WorkKind
 {
     public const string Ocr = "ocr", Asr = "asr", Embed = "embed";
+    /// <summary>Image embedding: encoded key images (PNG/JPEG) or decoded pixels (rendered DICOM frames, region crops).</summary>
+    public const string Image = "image";
 }
 
 /// <summary>
@@ -27,7 +29,8 @@ public sealed class WorkJob
     /// <summary>Embed: the texts, and the model id the client stamps on segments (a worker with another model refuses).</summary>
     [JsonPropertyName("texts")] public List<string>? Texts { get; set; }
     [JsonPropertyName("model")] public string? Model { get; set; }
-    /// <summary>ASR and OCR: the input's SHA-256 in the object store casebook-work (audio samples, or the document file).</summary>
+    /// <summary>ASR, OCR and image: the input's SHA-256 in the object store casebook-work (audio samples, the document file,
+    /// or the images packed by <see cref="WorkStages.PackImages"/>).</summary>
     [JsonPropertyName("input")] public string? Input { get; set; }
     [JsonPropertyName("sample_rate")] public int SampleRate { get; set; }
     [JsonPropertyName("format")] public string? Format { get; set; }

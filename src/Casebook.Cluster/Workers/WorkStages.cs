@@ -46,6 +46,7 @@ public sealed class WorkStages(WorkQueue queue) : IDisposable
                 WorkKind.Embed => Embed(job),
                 WorkKind.Asr => await AsrAsync(job, ct),
                 WorkKind.Ocr => await OcrAsync(job, ct),
+                WorkKind.Image => await ImageAsync(job, ct),
                 _ => new WorkResult { Error = $"unknown job kind '{job.Kind}'" },
             };
         }
@@ -60,6 +61,44 @@ public sealed class WorkStages(WorkQueue queue) : IDisposable
         if (job.Model != embedder.Model.Id)
             return new WorkResult { Error = $"this worker's text model is '{embedder.Model.Id}', the client's '{job.Model}': every node needs the same models" };
         return new WorkResult { Vectors = embedder.Embed(job.Texts ?? []) };
+    }
+
+    /// <summary>Image embedding with the engine's own calls: Embed for encoded images, EmbedPixels for decoded pixels (format "pixels").</summary>
+    async Task<WorkResult> ImageAsync(WorkJob job, CancellationToken ct)
+    {
+        var embedder = EmbedderCache.Image(null);
+        if (job.Model != embedder.Model.Id)
+            return new WorkResult { Error = $"this worker's image model is '{embedder.Model.Id}', the client's '{job.Model}': every node needs the same models" };
+        var images = UnpackImages(await queue.GetInputAsync(job.Input!, ct));
+        if (job.Format == "pixels")
+        {
+            var pixels = embedder as IPixelImageEmbedder ?? throw new ArgumentException($"the image model '{embedder.Model.Id}' cannot embed decoded pixels");
+            return new WorkResult { Vectors = pixels.EmbedPixels(images.Select(i => new DecodedImage(i.Width, i.Height, i.Channels, i.Bytes)).ToList()) };
+        }
+        return new WorkResult { Vectors = embedder.Embed(images.Select(i => i.Bytes).ToList()) };
+    }
+
+    /// <summary>Images as one input: per image width, height, channels (0 for encoded bytes), length, bytes (little-endian int32s).</summary>
+    public static byte[] PackImages(IEnumerable<(int Width, int Height, int Channels, byte[] Bytes)> images)
+    {
+        using var ms = new MemoryStream();
+        using var w = new BinaryWriter(ms);
+        foreach (var (width, height, channels, bytes) in images) { w.Write(width); w.Write(height); w.Write(channels); w.Write(bytes.Length); w.Write(bytes); }
+        w.Flush();
+        return ms.ToArray();
+    }
+
+    public static List<(int Width, int Height, int Channels, byte[] Bytes)> UnpackImages(byte[] packed)
+    {
+        var list = new List<(int, int, int, byte[])>();
+        using var r = new BinaryReader(new MemoryStream(packed));
+        while (r.BaseStream.Position < packed.Length)
+        {
+            int width = r.ReadInt32(), height = r.ReadInt32(), channels = r.ReadInt32(), length = r.ReadInt32();
+            if (length < 0 || length > packed.Length) throw new InvalidDataException("a packed image input is corrupt");
+            list.Add((width, height, channels, r.ReadBytes(length)));
+        }
+        return list;
     }
 
     async Task<WorkResult> AsrAsync(WorkJob job, CancellationToken ct)

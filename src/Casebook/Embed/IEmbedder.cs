@@ -46,3 +46,9 @@ public interface IImageEmbedder : IDisposable
     EmbeddingModelInfo Model { get; }
     float[][] Embed(IReadOnlyList<byte[]> encodedImages);
 }
+
+/// <summary>An image model that also embeds decoded 8-bit pixels (rendered DICOM frames, region crops) without a PNG round trip.</summary>
+public interface IPixelImageEmbedder : IImageEmbedder
+{
+    float[][] EmbedPixels(IReadOnlyList<DecodedImage> images);
+}

@@ -25,7 +25,7 @@ public sealed record ImageModelSpec(string Name, ImageInputSpec Input, string? O
 /// optionally contrast-normalises grey images, resizes, normalises values, runs the network and pools the chosen
 /// output ([N,C,h,w] is averaged over h·w, [N,C] taken as is) into an L2-normalised vector. Thread-safe.
 /// </summary>
-public class OnnxImageEmbedder : IImageEmbedder
+public class OnnxImageEmbedder : IPixelImageEmbedder
 {
     readonly InferenceSession _session;
     readonly string _inputName;

@@ -153,7 +153,7 @@ public sealed partial class CasebookDb
             if (g.ImageEmbedding == null && DicomPending.TryGetFrame(g, out var f)) pending.Add((g, f));
         if (pending.Count > 0)
         {
-            var embedder = ImageEmbedder as OnnxImageEmbedder
+            var embedder = ImageEmbedder as IPixelImageEmbedder
                 ?? throw new InvalidOperationException($"the image model '{ImageEmbedder.Model.Id}' cannot embed decoded pixels (DICOM slices need an ONNX image model)");
             // Render and embed in chunks so that a 200-slice study never holds all rendered frames at once.
             foreach (var chunk in pending.Chunk(32))

@@ -114,7 +114,7 @@ public static class RegionCrops
 
     public static float[] Embed(IImageEmbedder embedder, DecodedImage crop)
     {
-        if (embedder is OnnxImageEmbedder onnx) return onnx.EmbedPixels(crop);
+        if (embedder is IPixelImageEmbedder pixels) return pixels.EmbedPixels([crop])[0];
         return embedder.Embed([EncodePng(crop)])[0];
     }
 

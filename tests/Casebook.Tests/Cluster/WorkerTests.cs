@@ -16,6 +16,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDirectory _dir = new();
     string ClusterFile => _dir["cluster/cluster.json"];
+    string FhirFile => _dir["fhir/bundle.json"];
 
     static readonly string[] Dictations =
     [
@@ -25,7 +26,8 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         "CT of the chest. A spiculated nodule of twelve millimetres is present in the right upper lobe. No mediastinal lymphadenopathy. Impression: suspicious pulmonary nodule.",
     ];
 
-    /// <summary>Four studies with dictations, one with a scanned (PNG) report, one typed: ASR, OCR and embedding jobs.</summary>
+    /// <summary>Four studies with dictations, one with a scanned (PNG) report, one typed: ASR, OCR and embedding jobs; key
+    /// images (PNG, JPEG) and a DICOM slice: image embedding jobs (encoded images, and rendered DICOM pixels).</summary>
     string WriteCorpus()
     {
         var corpus = _dir["corpus"];
@@ -37,7 +39,8 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
             var r = Casebook.Extract.ExternalTool.Run("espeak-ng", ["-v", "en-us+klatt", "-s", "140", "-w", wav, Dictations[i]], TimeSpan.FromMinutes(1));
             Assert.True(r.ExitCode == 0, $"espeak-ng failed: {r.Stderr}");
             File.WriteAllText(Path.Combine(corpus, "reports", $"r{i}.txt"), $"FINDINGS:\nStudy {i} as dictated.\n\nIMPRESSION:\nSee dictation.\n");
-            rows.Add($"WK-{i},PW-{i},CT,2024-04-0{i + 1},reports/r{i}.txt,,reports/d{i}.wav");
+            var image = i switch { 0 => ClusterCorpus.Picture(corpus, 8), 1 => Jpeg(corpus), 2 => Dicom(corpus), _ => "" };
+            rows.Add($"WK-{i},PW-{i},CT,2024-04-0{i + 1},reports/r{i}.txt,{image},reports/d{i}.wav");
         }
         File.WriteAllBytes(Path.Combine(corpus, "reports", "scan.png"),
             SyntheticScan.RenderPng(["FINDINGS:", "Mild cardiomegaly with pulmonary vascular congestion.", "", "IMPRESSION:", "Early congestive heart failure."], 150));
@@ -45,7 +48,42 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(Path.Combine(corpus, "reports", "typed.txt"), "FINDINGS:\nNo acute abnormality.\n\nIMPRESSION:\nNormal chest.\n");
         rows.Add("WK-9,PW-9,CR,2024-04-09,reports/typed.txt,,");
         File.WriteAllLines(Path.Combine(corpus, "studies.csv"), rows);
+        // A FHIR DocumentReference whose PDF attachment is extracted by a worker (an OCR job, text layer) like a scanned report.
+        var pdf = SyntheticScan.TextPdf([["DISCHARGE SUMMARY", "Admitted with community acquired pneumonia of the left lower lobe."]]);
+        Directory.CreateDirectory(_dir["fhir"]);
+        File.WriteAllText(FhirFile, new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "collection",
+            ["entry"] = new JsonArray(
+                new JsonObject { ["fullUrl"] = "urn:uuid:pf", ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "Patient", ["id"] = "pf",
+                    ["identifier"] = new JsonArray(new JsonObject { ["system"] = "urn:mrn", ["value"] = "PW-F" }),
+                } },
+                new JsonObject { ["fullUrl"] = "urn:uuid:docf", ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "DocumentReference", ["id"] = "docf", ["status"] = "current", ["date"] = "2024-04-11T10:00:00Z",
+                    ["subject"] = new JsonObject { ["reference"] = "Patient/pf" },
+                    ["content"] = new JsonArray(new JsonObject { ["attachment"] = new JsonObject { ["contentType"] = "application/pdf", ["data"] = Convert.ToBase64String(pdf) } }),
+                } }),
+        }.ToJsonString());
         return corpus;
+    }
+
+    static string Jpeg(string corpus)
+    {
+        var png = File.ReadAllBytes(Path.Combine(SharedData.Require("images/breastmnist"), "test_0000.png"));
+        using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+        Directory.CreateDirectory(Path.Combine(corpus, "images"));
+        using (var file = File.Create(Path.Combine(corpus, "images", "key.jpg"))) bitmap.Encode(file, SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
+        return "images/key.jpg";
+    }
+
+    static string Dicom(string corpus)
+    {
+        Directory.CreateDirectory(Path.Combine(corpus, "images"));
+        File.Copy(SharedData.Require("dicom/pydicom/CT_small.dcm"), Path.Combine(corpus, "images", "ct.dcm"));
+        return "images/ct.dcm";
     }
 
     string Cli(params string[] args)
@@ -68,7 +106,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         // The ingest runs (its pipeline queues the dictations, the scan and the embeddings); a worker is killed with
         // SIGKILL while it holds a transcription job, i.e. between its "start" and "done" lines.
-        using var ingest = Process.Start(CliProcess.StartInfo(_dir.Path, _dir.KeyFile, "ingest", corpus, "--cluster", ClusterFile, "--json"))!;
+        using var ingest = Process.Start(CliProcess.StartInfo(_dir.Path, _dir.KeyFile, "ingest", corpus, FhirFile, "--cluster", ClusterFile, "--json"))!;
         var ingestOut = ingest.StandardOutput.ReadToEndAsync();
         var ingestErr = ingest.StandardError.ReadToEndAsync();
         var start = new Regex(@"start asr ([0-9a-f]{64}) delivery 1");
@@ -101,7 +139,7 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         Assert.True(ingest.WaitForExit(TimeSpan.FromMinutes(4)), "the ingest did not finish");
         Assert.True(ingest.ExitCode == 0, $"ingest exited {ingest.ExitCode}: {await ingestErr} {await ingestOut}");
-        Assert.Equal(6, (int)JsonNode.Parse(await ingestOut)!["inserted"]!);
+        Assert.Equal(7, (int)JsonNode.Parse(await ingestOut)!["inserted"]!);
 
         // The held job was redelivered once, to the survivor, and finished there; every other job ran exactly once.
         var logs = Read(victim.Log) + Read(survivor.Log);
@@ -112,8 +150,9 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
         Assert.All(starts.Where(s => s.Id != job), s => Assert.Equal(1, s.Delivery));
         Assert.All(starts.Where(s => s.Id != job).GroupBy(s => s.Id), g => Assert.Single(g)); // no other job twice
         Assert.Equal(4, starts.Where(s => s.Kind == "asr").Select(s => s.Id).Distinct().Count()); // four dictations
-        Assert.Contains(starts, s => s.Kind == "ocr");
+        Assert.True(starts.Count(s => s.Kind == "ocr") >= 2, "the scanned report and the FHIR PDF attachment are extracted on workers");
         Assert.Contains(starts, s => s.Kind == "embed");
+        Assert.True(starts.Count(s => s.Kind == "image") >= 3, "key images (PNG, JPEG) and the DICOM slice are embedded on workers");
 
         // With every worker dead, an ingest that needs one fails with a clear message instead of waiting forever.
         Process.GetProcessById(survivor.Pid).Kill();
@@ -127,9 +166,10 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
 
         // The same corpus on one node (engines in-process) gives the same studies: each study exactly once over all
         // shards, no duplicate segment, and the same segments (ids, text, times, pages) as one node.
-        Cli("ingest", corpus, "--db", _dir["single"], "--json");
+        Cli("ingest", corpus, FhirFile, "--db", _dir["single"], "--json");
         LocalCluster.Down(ClusterConfig.Load(ClusterFile));
         var clustered = new List<StudyRecord>();
+        var imageVectors = 0;
         foreach (var shard in Directory.GetDirectories(_dir["cluster/silos"], "shard-*", SearchOption.AllDirectories))
             using (var db = CasebookDb.Open(shard, new CasebookOptions { KeyFile = _dir.KeyFile })) clustered.AddRange(db.Studies());
         using var single = CasebookDb.Open(_dir["single"], new CasebookOptions { KeyFile = _dir.KeyFile });
@@ -143,8 +183,18 @@ public sealed class WorkerTests(ITestOutputHelper output) : IDisposable
             var one = expected[study.StudyId].Segments.ToDictionary(g => g.SegmentId);
             foreach (var g in study.Segments.Where(g => g.Text != null))
                 Assert.True(System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(g.TextEmbedding!, one[g.SegmentId].TextEmbedding!) > 0.9999, $"{g.SegmentId}: vector differs from one node's");
+            // Image vectors made on a worker (key images, the rendered DICOM slice, the series pool) are one node's.
+            foreach (var g in study.Segments.Where(g => g.ImageEmbedding != null || one[g.SegmentId].ImageEmbedding != null))
+            {
+                Assert.Equal(one[g.SegmentId].ImageModel, g.ImageModel);
+                Assert.True(g.ImageEmbedding != null && one[g.SegmentId].ImageEmbedding != null, $"{g.SegmentId}: image vector on one side only");
+                Assert.True(System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(g.ImageEmbedding!, one[g.SegmentId].ImageEmbedding!) > 0.9999, $"{g.SegmentId}: image vector differs from one node's");
+                imageVectors++;
+            }
         }
-        Assert.All(clustered.Where(s => s.StudyId is not ("WK-8" or "WK-9")), s => Assert.Contains(s.Segments, g => g.Kind == SegmentKind.DictationSegment));
+        Assert.True(imageVectors >= 3, $"only {imageVectors} image vectors compared");
+        Assert.Contains(clustered, s => s.StudyId.StartsWith("fhir-DocumentReference-", StringComparison.Ordinal) && s.ReportText!.Contains("community acquired pneumonia"));
+        Assert.All(clustered.Where(s => s.StudyId.StartsWith("WK-", StringComparison.Ordinal) && s.StudyId is not ("WK-8" or "WK-9")), s => Assert.Contains(s.Segments, g => g.Kind == SegmentKind.DictationSegment));
         Assert.Contains(clustered.Single(s => s.StudyId == "WK-8").Segments, g => g.Text != null && g.Text.Contains("cardiomegaly", StringComparison.OrdinalIgnoreCase));
     }
 

@@ -21,7 +21,7 @@ public sealed partial class CasebookDb
         var clock = Stopwatch.StartNew();
         var entries = new List<FhirEntry>();
         foreach (var f in files.Distinct()) entries.AddRange(FhirResourceReader.Read(f, errors));
-        var batch = new FhirTimelineMapper(key, options.Fhir.Issuer, errors).Map(entries);
+        var batch = new FhirTimelineMapper(key, options.Fhir.Issuer, errors, options.Documents).Map(entries);
         var commit = CommitEvents(batch.Events, options.Message ?? $"ingest FHIR: {batch.Events.Count} events from {files.Count} files");
         var merged = new List<StudyInput>(inputs);
         var index = merged.Select((s, i) => (s.StudyId, i)).GroupBy(x => x.StudyId).ToDictionary(g => g.Key, g => g.First().i);

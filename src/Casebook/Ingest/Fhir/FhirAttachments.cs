@@ -15,7 +15,9 @@ public static class FhirAttachments
     static readonly Regex Tags = new("<[^>]+>", RegexOptions.Compiled);
     static readonly Lazy<DocumentTextExtractor> Pdf = new(() => new DocumentTextExtractor());
 
-    public static string? Text(Attachment a, FhirEntry e, List<IngestError> errors)
+    /// <param name="documents">The ingest's document settings: when they plug in an extractor (a cluster's workers), PDFs go
+    /// through it; otherwise the default local extractor, as before.</param>
+    public static string? Text(Attachment a, FhirEntry e, List<IngestError> errors, DocumentExtractionOptions? documents = null)
     {
         var type = (a.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         if (a.Data == null || a.Data.Length == 0)
@@ -26,15 +28,17 @@ public static class FhirAttachments
         }
         if (type == "application/pdf" || (type.Length == 0 && a.Data.AsSpan().StartsWith("%PDF"u8)))
         {
-            var tmp = Path.Combine(Path.GetTempPath(), "casebook-fhir-" + Guid.NewGuid().ToString("N") + ".pdf");
+            // Named by content, so the same attachment is the same document (and the same worker job) on every run.
+            var dir = Directory.CreateTempSubdirectory("casebook-fhir-");
+            var tmp = Path.Combine(dir.FullName, "attachment-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(a.Data))[..16] + ".pdf");
             try
             {
                 File.WriteAllBytes(tmp, a.Data);
-                var text = Pdf.Value.Extract(tmp).FullText;
+                var text = (documents?.Extractor != null ? new DocumentTextExtractor(documents) : Pdf.Value).Extract(tmp).FullText;
                 return string.IsNullOrWhiteSpace(text) ? null : text.Trim();
             }
             catch (DocumentExtractionException ex) { errors.Add(new IngestError(e.File, $"{e.Label}: PDF attachment unreadable: {ex.Message}")); return null; }
-            finally { try { File.Delete(tmp); } catch (IOException) { } }
+            finally { try { dir.Delete(recursive: true); } catch (IOException) { } }
         }
         if (type.StartsWith("text/", StringComparison.Ordinal) || type.Length == 0)
         {

@@ -26,7 +26,7 @@ public sealed class FhirBatch
 /// its logical id is replaced by a keyed hash. A resource that cannot be placed (no patient, unknown patient, no code) is
 /// reported with its file, position, type and id, and the rest goes on.
 /// </summary>
-public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverride, List<IngestError> errors)
+public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverride, List<IngestError> errors, Casebook.Extract.Documents.DocumentExtractionOptions? documents = null)
 {
     const string DicomUidSystem = "urn:dicom:uid";
     static readonly string[] ImagingWords = ["x-ray", "xray", "radiograph", "ct ", "computed tomography", "mri", "magnetic resonance", "ultrasound", "sonograph", "echocardiogra", "mammogra", "scan", "imaging", "tomograph", "fluorosc", "angiogra", "pet "];
@@ -408,14 +408,14 @@ public sealed class FhirTimelineMapper(PatientPseudonym key, string? issuerOverr
     string? ReportText(FhirEntry e, DiagnosticReport r)
     {
         var parts = new List<string>();
-        foreach (var a in r.PresentedForm) if (FhirAttachments.Text(a, e, errors) is { } t) parts.Add(t);
+        foreach (var a in r.PresentedForm) if (FhirAttachments.Text(a, e, errors, documents) is { } t) parts.Add(t);
         if (!string.IsNullOrWhiteSpace(r.Conclusion) && !parts.Any(p => p.Contains(r.Conclusion.Trim(), StringComparison.Ordinal))) parts.Add("Conclusion: " + r.Conclusion.Trim());
         return parts.Count == 0 ? null : string.Join("\n\n", parts);
     }
 
     string? DocumentText(FhirEntry e, DocumentReference d)
     {
-        var parts = d.Content.Select(c => c.Attachment).Where(a => a != null).Select(a => FhirAttachments.Text(a, e, errors)).OfType<string>().ToList();
+        var parts = d.Content.Select(c => c.Attachment).Where(a => a != null).Select(a => FhirAttachments.Text(a, e, errors, documents)).OfType<string>().ToList();
         return parts.Count == 0 ? null : string.Join("\n\n", parts);
     }
 }
