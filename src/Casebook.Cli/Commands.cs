@@ -47,7 +47,7 @@ public static partial class Commands
           anatomy IMAGE [--model NAME --models F] [--json]   body, lungs, bone (CT rule masks) or a segmentation model's structures
           transcribe FILE [--engine whisper|pocketsphinx] [--model PATH] [--json]   transcript of a dictation
           nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + assertion (stdin when no --text)
-          codes import FILE | codes lookup CODE [--json]   ICD-10-CM code table (displays, hierarchy)
+          codes import FILE | codes lookup CODE [--json] [--cluster F]   ICD-10-CM code table (displays, hierarchy)
           deid-text [--text T | FILE] [--patient-id ID --issuer I] [--tags] [--json]   de-identify free text (names, dates, ids…)
           reembed --kind text|image [--models models.json] [--json] [--cluster F]   re-embed a vector column with the configured model (cluster: through the log)
           serve [--port P] [--bind ADDR] [--tls-cert PATH] [--insecure-http] [--cluster F]   HTTP API + search page (docs/server.md)

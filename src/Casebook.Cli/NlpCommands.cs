@@ -11,7 +11,7 @@ namespace Casebook.Cli;
 public static class NlpCommands
 {
     public const string NlpUsage = "nlp analyze [--text T] --json | nlp assert --jsonl   clinical NLP: sentences, concepts + ConText assertion, PHI; stdin when no --text";
-    public const string CodesUsage = "codes import FILE | codes lookup CODE [--json]   ICD-10-CM table (CMS CSV or text) for code displays and hierarchy";
+    public const string CodesUsage = "codes import FILE | codes lookup CODE [--json] [--cluster F]   ICD-10-CM table (CMS CSV or text) for code displays and hierarchy";
 
     static readonly HashSet<string> Flags = ["json", "jsonl"];
     static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -109,9 +109,11 @@ public static class NlpCommands
         if (args.Length == 0) throw new UsageException("codes needs a subcommand: import FILE or lookup CODE");
         var a = new Args(args[1..], Flags);
         if (a.Positional.Count != 1) throw new UsageException($"codes {args[0]} needs exactly one {(args[0] == "import" ? "FILE" : "CODE")}");
+        var cluster = a.Get("cluster");
         var dir = a.Get("db") ?? Commands.DefaultDb;
         bool json = a.Flag("json");
         a.EnsureAllUsed();
+        if (cluster != null) return ClusterCodesCommands.Run(args[0], a.Positional[0], cluster, json, stdout, stderr); // every shard's table (docs/cluster.md)
         switch (args[0])
         {
             case "import":

@@ -52,6 +52,7 @@ public sealed partial class ClusterClient
                 var tail = await Log.ReadAsync(n, after, 256, ct);
                 if (tail.Count == 0) break;
                 foreach (var e in tail.Where(e => e.Study != null)) foreach (var b in ShardGrain.Blobs(e.Study)) referenced.Add(b.Sha256);
+                foreach (var e in tail.Where(e => e.Command?.Command == ClusterCodes.Kind)) if (e.Command!.Arg("sha256") is { } sha) referenced.Add(sha);
                 after = tail[^1].Sequence;
             }
         }

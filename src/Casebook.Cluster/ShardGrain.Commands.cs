@@ -113,6 +113,7 @@ public sealed partial class ShardGrain
             await Flush();
             if (e.Command.Command == ClusterEvents.Kind) { ApplyEvents(e.Sequence, e.Command); continue; } // ShardGrain.Events.cs
             if (e.Command.Command == ClusterFindings.SuggestKind) { await ApplySuggest(e.Sequence, e.Command, ct); continue; } // ShardGrain.Findings.cs
+            if (e.Command.Command == ClusterCodes.Kind) { await ApplyCodes(e.Sequence, e.Command, ct); continue; } // ShardGrain.Codes.cs
             await ApplyCommand(e.Sequence, e.Command, ct);
         }
         await Flush();

@@ -29,7 +29,7 @@ public sealed partial class ShardGrain
             // A grain runs one call at a time: no entry is being applied (fetching blobs) while the local store is collected.
             var removed = _db!.CollectGarbage();
             HashSet<string> referenced;
-            using (var c = Side(Directory)) referenced = Strings(c, BlobsWhere("1 = 1"));
+            using (var c = Side(Directory)) { referenced = Strings(c, BlobsWhere("1 = 1")); referenced.UnionWith(CodeBlobs(c)); } // code tables: ShardGrain.Codes.cs
             return new JsonObject
             {
                 ["applied"] = _applied, ["removed"] = removed,
