@@ -31,9 +31,9 @@ public sealed partial class ClusterClient
         var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         await Log.PutBlobAsync(sha, bytes, ct);
         var who = author ?? new CasebookOptions().Author;
+        var entry = ClusterCodes.Entry(sha, Path.GetFileName(path), checkedRows.Imported, who); // the same entry in every partition
         var targets = new Dictionary<int, long>();
-        for (var shard = 0; shard < Config.Shards; shard++)
-            targets[shard] = await Log.AppendEventsAsync(shard, ClusterCodes.Entry(sha, Path.GetFileName(path), checkedRows.Imported, who), ct); // any unconditional command entry
+        for (var shard = 0; shard < Config.Shards; shard++) targets[shard] = await Log.AppendCodesAsync(shard, entry, ct);
         var answers = await Task.WhenAll(targets.Select(async t =>
         {
             await CatchUpAsync(t.Key, t.Value, ct);
