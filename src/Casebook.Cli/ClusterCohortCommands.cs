@@ -7,6 +7,7 @@ namespace Casebook.Cli;
 /// <summary>
 /// `cohort run|save|list|export ... --cluster F`: the single-node verbs (<see cref="CohortCommands"/>) over the cluster, with the
 /// same arguments and JSON. Runs are scattered over the shards and merged; saved definitions live in the cluster's KV bucket.
+/// A version (`--as-of`, a definition's `as_of`, a saved definition's `data_version`) is a log sequence, as everywhere on a cluster.
 /// </summary>
 public static class ClusterCohortCommands
 {
@@ -44,23 +45,18 @@ public static class ClusterCohortCommands
         return (saved.Parse(), saved);
     }
 
-    static void RefuseAsOf(Args a)
-    {
-        if (a.Get("as-of") != null) throw new UsageException("cohort --as-of is not available with --cluster yet: each shard numbers its own versions (docs/cluster.md)");
-    }
-
     static int RunCohort(Args a, string clusterFile, TextWriter stdout)
     {
         if (a.Positional.Count != 1) throw new UsageException("cohort run needs exactly one DEF.json (or saved NAME[@V])");
         var role = CohortRoles.Check(a.Get("role"));
-        RefuseAsOf(a);
+        var asOf = a.Long("as-of"); // a log sequence (docs/cluster.md, "Time travel"); else the definition's as_of, else now
         var json = a.Flag("json");
         a.EnsureAllUsed();
         var target = a.Positional[0];
         var r = Connected(clusterFile, async c =>
         {
             var (def, saved) = await Resolve(c, target);
-            return await c.RunCohortAsync(def, saved?.Name, saved?.Version);
+            return await c.RunCohortAsync(def, saved?.Name, saved?.Version, asOf);
         });
         var o = CohortResultJson.ToJson(r, role);
         if (json) { CohortCommands.Write(stdout, o); return 0; }
@@ -114,15 +110,16 @@ public static class ClusterCohortCommands
         var output = a.Get("out") ?? throw new UsageException("cohort export needs --out PATH");
         var role = CohortRoles.Check(a.Get("role"));
         var allow = a.Flag("allow-sensitive");
-        RefuseAsOf(a);
+        var asOf = a.Long("as-of"); // a log sequence, as cohort run
         var json = a.Flag("json");
         a.EnsureAllUsed();
         var target = a.Positional[0];
         var (r, e) = Connected(clusterFile, async c =>
         {
             var (def, saved) = await Resolve(c, target);
-            var run = await c.RunCohortAsync(def, saved?.Name, saved?.Version);
-            return (run, await c.ExportCohortAsync(run, format, output, role, allow));
+            var run = await c.RunCohortAsync(def, saved?.Name, saved?.Version, asOf);
+            // Records and events as of the same sequence when the run was as of one (--as-of or the definition's as_of).
+            return (run, await c.ExportCohortAsync(run, format, output, role, allow, asOf ?? def.AsOf));
         });
         var o = new JsonObject
         {

@@ -18,16 +18,18 @@ public sealed partial class ClusterClient
     const string CohortsKey = "cohorts";
 
     /// <summary>
-    /// Runs a definition over all shards. <see cref="CohortResult.AsOf"/> is the log's last sequence when the run started (each
-    /// shard numbers its own versions; the log sequence is the cluster's position, as <c>stats --cluster</c> reports it).
+    /// Runs a definition over all shards, now or as of log sequence <paramref name="asOf"/> (else the definition's <c>as_of</c>,
+    /// which on a cluster is a log sequence too): each shard then runs it at its newest version whose log sequence is at most
+    /// S (docs/cluster.md, "Time travel"), and <see cref="CohortResult.AsOf"/> is S. Now, it is the log's last sequence when the
+    /// run started (each shard numbers its own versions; the log sequence is the cluster's position, as <c>stats --cluster</c>
+    /// reports it).
     /// </summary>
-    public async Task<CohortResult> RunCohortAsync(CohortDefinition definition, string? name = null, int? definitionVersion = null, CancellationToken ct = default)
+    public async Task<CohortResult> RunCohortAsync(CohortDefinition definition, string? name = null, int? definitionVersion = null, long? asOf = null, CancellationToken ct = default)
     {
-        if (definition.AsOf != null)
-            throw new NotSupportedException("a cohort definition's \"as_of\" is not distributed yet: each shard numbers its own versions (run it without as_of)");
         var clock = Stopwatch.StartNew();
-        var asOf = await Log.LastLogSequenceAsync(ct);
-        var body = new JsonObject { ["op"] = "run", ["definition"] = definition.Json }.ToJsonString();
+        long? at = asOf ?? definition.AsOf;
+        var seq = at is { } s ? await CheckLogSeqAsync(s, ct) : await Log.LastLogSequenceAsync(ct);
+        var body = new JsonObject { ["op"] = "run", ["definition"] = definition.Json, ["as_of_log_seq"] = at }.ToJsonString();
         var answers = await Retry(() => Task.WhenAll(Enumerable.Range(0, Config.Shards).Select(n => Shard(n).Cohort(body))), ct);
         var patients = new List<string>();
         var studies = new List<(string StudyId, string PatientPseudoId)>();
@@ -39,11 +41,12 @@ public sealed partial class ClusterClient
         // One node sorts with SQLite's binary collation: ordinal.
         patients.Sort(StringComparer.Ordinal);
         studies.Sort((x, y) => string.CompareOrdinal(x.StudyId, y.StudyId));
-        return new CohortResult(name ?? definition.Name, definitionVersion, asOf, patients, studies, clock.Elapsed.TotalMilliseconds);
+        return new CohortResult(name ?? definition.Name, definitionVersion, seq, patients, studies, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>Saves a definition as the next version of <paramref name="name"/> (1, 2, …), as one node's <see cref="CasebookDb.SaveCohort"/>;
-    /// its data version is the log's last sequence.</summary>
+    /// its data version is the log's last sequence at saving, the cluster's version: `cohort run NAME --as-of DATA_VERSION
+    /// --cluster` re-runs it on the data it was saved against, as one node's data version does.</summary>
     public async Task<SavedCohort> SaveCohortAsync(string name, CohortDefinition definition, string author, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || name.Contains('@'))
@@ -91,8 +94,9 @@ public sealed partial class ClusterClient
     /// (from their patients' shards), its patients' events (FHIR bundles) and the binaries they reference (Parquet, from the
     /// object store) are put into a scratch database on this machine, which the exporter reads exactly as on one node; the
     /// scratch database is deleted afterwards. Roles, small-count suppression and the sensitive-content rules are the exporter's.
+    /// <paramref name="asOf"/>: the cohort was run as of that log sequence, and its records and events are read as of it too.
     /// </summary>
-    public async Task<CohortExportResult> ExportCohortAsync(CohortResult cohort, string format, string outPath, string? role, bool allowSensitive, CancellationToken ct = default)
+    public async Task<CohortExportResult> ExportCohortAsync(CohortResult cohort, string format, string outPath, string? role, bool allowSensitive, long? asOf = null, CancellationToken ct = default)
     {
         var f = (format ?? "").Trim().ToLowerInvariant();
         var r = CohortRoles.Check(role);
@@ -113,7 +117,7 @@ public sealed partial class ClusterClient
             var events = new List<Casebook.Timeline.TimelineEvent>();
             foreach (var (n, ask) in byShard.Where(x => x.Value.Studies.Count + x.Value.Patients.Count > 0))
             {
-                var body = new JsonObject { ["op"] = "material", ["studies"] = ask.Studies, ["patients"] = ask.Patients }.ToJsonString();
+                var body = new JsonObject { ["op"] = "material", ["studies"] = ask.Studies, ["patients"] = ask.Patients, ["as_of_log_seq"] = asOf }.ToJsonString();
                 var answer = JsonNode.Parse(await Retry(() => Shard(n).Cohort(body), ct))!;
                 records.AddRange(answer["studies"]!.AsArray().Select(s => s.Deserialize<StudyRecord>(ClusterLog.RecordJson)!));
                 foreach (var (_, list) in answer["events"]!.AsObject()) events.AddRange(ClusterEvents.FromJson(list));

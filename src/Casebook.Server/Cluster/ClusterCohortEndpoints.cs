@@ -13,20 +13,18 @@ static class ClusterCohortEndpoints
 {
     const int MaxDefinitionBytes = 256 * 1024;
 
-    /// <summary>POST /api/cohorts/run with a definition (JSON) → the `cohort run --json` object for the caller's role ("as_of": the log sequence).</summary>
+    /// <summary>POST /api/cohorts/run[?as_of=S] with a definition (JSON) → the `cohort run --json` object for the caller's role. The
+    /// version (?as_of, else the definition's "as_of") is a log sequence, and "as_of" in the answer is it (now: the log's last).</summary>
     public static async Task<IResult> Run(HttpContext ctx, ClusterClient cluster)
     {
-        if (ctx.Request.Query.ContainsKey("as_of"))
-            throw ClusterEndpoints.NotDistributed("POST /api/cohorts/run?as_of", "each shard numbers its own versions");
+        var asOf = RequestValues.Long(ctx.Request, "as_of");
         using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
         var buffer = new char[MaxDefinitionBytes + 1];
         var n = await reader.ReadBlockAsync(buffer, 0, buffer.Length);
         if (n > MaxDefinitionBytes) throw new ProblemException(413, "Payload Too Large", $"a cohort definition is at most {MaxDefinitionBytes} bytes");
         var definition = CohortDefinition.Parse(new string(buffer, 0, n)); // an ArgumentException: 400 naming the field, as one node
         var role = CohortRoles.Check(CasebookAuth.Role(ctx.User));
-        if (definition.AsOf != null)
-            throw ClusterEndpoints.NotDistributed("POST /api/cohorts/run with \"as_of\"", "each shard numbers its own versions");
-        var result = await cluster.RunCohortAsync(definition, ct: ctx.RequestAborted);
+        var result = await cluster.RunCohortAsync(definition, asOf: asOf, ct: ctx.RequestAborted);
         ctx.Items[Audit.AuditMiddleware.DetailKey] = $"cohort {definition.Name ?? "(unnamed)"} at log sequence {result.AsOf}";
         return Results.Json(CohortResultJson.ToJson(result, role));
     }
