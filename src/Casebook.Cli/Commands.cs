@@ -37,7 +37,7 @@ public static partial class Commands
           regions STUDY_ID [--json]    the study's regions (clinician, SEG, RTSTRUCT, NIfTI): label, source, coordinates, features (docs/regions.md)
           similar (--study ID | --image FILE | "TEXT") [--limit N] [--region SEG:x,y,w,h] [--json]   similar cases + outcomes
           history STUDY_ID [--json]    every version of a study: who, role, when, why, what changed (docs/validation.md)
-          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md; each takes --cluster F)
+          cohort run DEF.json|NAME [--role R] [--as-of V] --json | cohort save DEF.json --name N --author A | cohort list | cohort export NAME|DEF.json --format parquet|csv|fhir --out PATH [--as-of V] [--role R] [--allow-sensitive]   cohorts (docs/cohorts.md; each takes --cluster F)
           findings train [--min-examples N] [--trainer lr|lightgbm] --json | findings suggest [--study ID] [--min-probability P] --json | findings models --json | findings register NAME --onnx FILE --labels A,B   classifiers learned from clinicians' findings (docs/findings.md; each takes --cluster F)
           dicom dump FILE [--json]     DICOM elements as pydicom-comparable JSON
           dicom pixels FILE --out F.npy   stored pixel values as a NumPy array

@@ -8,7 +8,8 @@ public sealed partial class CasebookDb
     /// <summary>
     /// Re-embeds one vector column ("text" or "image") of every live study with the configured model, as new
     /// versions (batches of <paramref name="batchSize"/> studies). Needed after switching models: searching one
-    /// model's vectors with another's query vectors is refused.
+    /// model's vectors with another's query vectors is refused. Only vectors some model made are replaced: a clinician's
+    /// region label has text but no text vector (the region is found by its crop), and re-embedding must not invent one.
     /// </summary>
     public IReadOnlyList<long> Reembed(string kind, int batchSize = 256, IProgress<Progress>? progress = null)
     {
@@ -26,7 +27,7 @@ public sealed partial class CasebookDb
                 var changed = false;
                 foreach (var g in study.Segments)
                 {
-                    if (kind == "text" && g.Text != null && g.TextModel != modelId) { g.TextEmbedding = null; g.TextModel = modelId; changed = true; }
+                    if (kind == "text" && g.Text != null && g.TextModel != null && g.TextModel != modelId) { g.TextEmbedding = null; g.TextModel = modelId; changed = true; }
                     if (kind == "image" && g.Kind == SegmentKind.ImageSlice && g.Blob != null && g.ImageModel != modelId) { g.ImageEmbedding = null; g.ImageModel = modelId; changed = true; }
                 }
                 if (changed) batch.Upserts.Add(study);
