@@ -158,4 +158,33 @@ public sealed class ClusterFeedsTests(LocalClusterFixture f)
         }
         Assert.Equal(f.Cli("timeline", StudyIdOf(liver), "--json", "--db", f.SingleDb), f.Cli("timeline", StudyIdOf(liver), "--json", "--cluster", f.ClusterFile));
     }
+    [Fact]
+    public async Task Serve_cluster_with_feed_ports_starts_from_the_cli_and_answers_echoscu_and_mllp()
+    {
+        // The verb the issue names; it changes nothing (the cluster and the one-node database must stay equal for the others).
+        var serverDir = f.Dir["feeds-cli-server-state"];
+        using var p = Process.Start(CliProcess.StartInfo(f.Dir.Path, f.Dir.KeyFile, "serve", "--cluster", f.ClusterFile, "--db", serverDir,
+            "--port", "0", "--dimse-port", "0", "--ae-title", "CB_CLUSTER", "--mllp-port", "0"))!;
+        try
+        {
+            int? dimse = null, mllp = null;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while (dimse == null || mllp == null)
+            {
+                var line = await p.StandardError.ReadLineAsync(timeout.Token) ?? throw new EndOfStreamException("serve exited");
+                if (System.Text.RegularExpressions.Regex.Match(line, @"SCP as AE 'CB_CLUSTER' on port (\d+)") is { Success: true } d) dimse = int.Parse(d.Groups[1].Value);
+                if (System.Text.RegularExpressions.Regex.Match(line, @"MLLP on port (\d+)") is { Success: true } m) mllp = int.Parse(m.Groups[1].Value);
+            }
+            var echo = Run("echoscu", "-aec", "CB_CLUSTER", "127.0.0.1", dimse.Value.ToString());
+            Assert.True(echo.Code == 0, echo.Output);
+            var a08 = await Mllp(mllp.Value, Msh("ADT^A08", "CF-CLI"), "PID|1||NOBODY||||19700101|M");
+            Assert.Equal("AR", a08.Code);
+            Assert.Contains("not available on a cluster", a08.Err);
+        }
+        finally
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+    }
 }
