@@ -5,7 +5,7 @@ namespace Casebook.Server.Feeds;
 /// <summary>
 /// The feeds' one writer: DIMSE batches and HL7 messages change the database one at a time (ingest is one writer anyway, and
 /// a report that links to a study must see the study the previous message made). The HTTP ingest jobs queue on SQLite's
-/// write lock beside it.
+/// write lock beside it. This is the <see cref="IFeedTarget"/> of one database; `serve --cluster` uses Cluster/ClusterFeedTarget.
 /// </summary>
 public sealed class FeedWriter(CasebookDb db, ServerOptions options) : IFeedTarget, IDisposable
 {
