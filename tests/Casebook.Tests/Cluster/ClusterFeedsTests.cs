@@ -79,8 +79,9 @@ public sealed class ClusterFeedsTests(LocalClusterFixture f)
     [Fact]
     public async Task Dimse_and_mllp_on_serve_cluster_make_the_single_node_studies()
     {
-        var j2k = SharedData.Require("dicom/pydicom/JPEG2000.dcm");
-        var jpeg = SharedData.Require("dicom/pydicom/JPGExtended.dcm"); // the same NM study as j2k: merged over two associations
+        // Two instances of one US study, merged over two associations (not the NM study ClusterDicomWebTests stores and purges).
+        var j2k = SharedData.Require("dicom/pydicom/examples_jpeg2k.dcm");
+        var rgb = SharedData.Require("dicom/pydicom/examples_rgb_color.dcm");
         var liver = SharedData.Require("dicom/pydicom/liver_1frame.dcm"); // accession 03086212, patient 99000: left in the spool by a "crash"
         var serverDir = f.Dir["feeds-server-state"];
         CasebookDb.Open(serverDir).Dispose();
@@ -105,17 +106,17 @@ public sealed class ClusterFeedsTests(LocalClusterFixture f)
         foreach (var s in servers) await WaitForSpool(s);
 
         // Two associations per server, one file each.
-        foreach (var (file, propose) in new[] { (j2k, "-xw"), (jpeg, "-xx") })
+        foreach (var (file, propose) in new[] { (j2k, "-xv"), (rgb, "-xe") })
             foreach (var s in servers)
             {
-                var r = Run("storescu", "-aet", "NM_CAMERA", "-aec", Ae, propose, "-R", "127.0.0.1", s.DimsePort!.Value.ToString(), file);
+                var r = Run("storescu", "-aet", "US_CART", "-aec", Ae, propose, "-R", "127.0.0.1", s.DimsePort!.Value.ToString(), file);
                 Assert.True(r.Code == 0 && !r.Output.Contains("Failed"), r.Output);
                 await WaitForSpool(s);
             }
 
         // ORU^R01: one report attaches by accession to the DICOM study the crashed spool held, one makes a report-only study.
         string[] attach = [Msh("ORU^R01", "CF-1"), "PID|1||99000", "OBR|1||03086212", "OBX|1|TX|GDT||FINDINGS: hepatic steatosis without focal lesion. Feedsclusterterm."];
-        string[] reportOnly = [Msh("ORU^R01", "CF-2"), "PID|1||8NM1", "OBR|1|PLC-9|FEED-ACC-9|||||||||||||||||||||NM|F", "OBX|1|TX|GDT||FINDINGS: uniform tracer uptake, no focal defect. Feedsclusterterm."];
+        string[] reportOnly = [Msh("ORU^R01", "CF-2"), "PID|1||13US1", "OBR|1|PLC-9|FEED-ACC-9|||||||||||||||||||||US|F", "OBX|1|TX|GDT||FINDINGS: uniform tracer uptake, no focal defect. Feedsclusterterm."];
         var acks = new List<(string Code, string Text, string Err)>();
         foreach (var message in new[] { attach, reportOnly, attach })
             foreach (var s in servers) acks.Add(await Mllp(s.MllpPort!.Value, message));
@@ -130,7 +131,7 @@ public sealed class ClusterFeedsTests(LocalClusterFixture f)
         var a08 = await Mllp(cl.MllpPort!.Value, Msh("ADT^A08", "CF-3"), "PID|1||99000||||19600101|F");
         Assert.Equal("AR", a08.Code);
         Assert.Contains("not available on a cluster", a08.Err);
-        var a40 = await Mllp(cl.MllpPort!.Value, Msh("ADT^A40", "CF-4"), "PID|1||99000", "MRG|8NM1");
+        var a40 = await Mllp(cl.MllpPort!.Value, Msh("ADT^A40", "CF-4"), "PID|1||99000", "MRG|13US1");
         Assert.Equal("AR", a40.Code);
         Assert.Contains("not available on a cluster", a40.Err);
 
