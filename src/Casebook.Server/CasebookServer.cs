@@ -170,14 +170,20 @@ public sealed class CasebookServer : IAsyncDisposable
         return new CasebookServer(app, db, options, cluster);
     }
 
-    /// <summary>Hospital feeds (Feeds/): the DIMSE SCP and the MLLP listener, hosted beside Kestrel when their ports are given.</summary>
-    static void AddFeeds(IServiceCollection services, ServerOptions options)
+    /// <summary>Hospital feeds (Feeds/): the DIMSE SCP and the MLLP listener, hosted beside Kestrel when their ports are given.
+    /// The engine calls go through <see cref="IFeedTarget"/>: <see cref="FeedWriter"/> on one database, the cluster's log with --cluster.</summary>
+    internal static void AddFeeds(IServiceCollection services, ServerOptions options, Func<IServiceProvider, IFeedTarget>? target = null)
     {
         if (options.DimsePort == null && options.MllpPort == null) return;
-        services.AddSingleton<FeedWriter>();
+        if (target == null)
+        {
+            services.AddSingleton<FeedWriter>();
+            services.AddSingleton<IFeedTarget>(sp => sp.GetRequiredService<FeedWriter>());
+        }
+        else services.AddSingleton(target);
         if (options.DimsePort != null)
         {
-            services.AddSingleton(sp => new DicomSpool(sp.GetRequiredService<CasebookDb>(), sp.GetRequiredService<FeedWriter>(), sp.GetRequiredService<AuditLog>(),
+            services.AddSingleton(sp => new DicomSpool(Path.GetFullPath(options.DbDirectory), sp.GetRequiredService<IFeedTarget>(), sp.GetRequiredService<AuditLog>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<DicomSpool>()));
             services.AddSingleton<DimseListener>();
             services.AddHostedService(sp => sp.GetRequiredService<DimseListener>());

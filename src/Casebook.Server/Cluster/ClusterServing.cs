@@ -14,8 +14,6 @@ static class ClusterServing
 {
     public static ClusterClient Connect(ServerOptions options)
     {
-        if (options.DimsePort != null || options.MllpPort != null)
-            throw new ArgumentException("--dimse-port and --mllp-port are not available with --cluster yet (the feeds write into one database)");
         var config = ClusterConfig.Load(options.ClusterFile!);
         if (!File.Exists(Path.Combine(options.DbDirectory, "casebook.db"))) CasebookDb.Open(options.DbDirectory).Dispose();
         return ClusterClient.ConnectAsync(config).GetAwaiter().GetResult();
@@ -33,5 +31,7 @@ static class ClusterServing
             var r = cluster.IngestAsync([job.Folder], ingestOptions).GetAwaiter().GetResult();
             return new IngestResult(r.Found, r.Appended, 0, r.Unchanged, [], r.Errors);
         }));
+        // Hospital feeds: the same SCP and MLLP code as one node; their changes go through the log (ClusterFeedTarget).
+        CasebookServer.AddFeeds(services, options, _ => new ClusterFeedTarget(cluster, options));
     }
 }

@@ -17,7 +17,7 @@ namespace Casebook.Server.Feeds.Dimse;
 /// </summary>
 public sealed class DicomSpool : IDisposable
 {
-    readonly FeedWriter _writer;
+    readonly IFeedTarget _target;
     readonly AuditLog _audit;
     readonly ILogger _logger;
     readonly Channel<(string Folder, string CallingAe, string Remote)> _queue = Channel.CreateUnbounded<(string, string, string)>();
@@ -27,11 +27,12 @@ public sealed class DicomSpool : IDisposable
     public string Root { get; }
     public string FailedRoot { get; }
 
-    public DicomSpool(CasebookDb db, FeedWriter writer, AuditLog audit, ILogger logger)
+    /// <param name="directory">The served database's directory (with --cluster: the server's own directory).</param>
+    public DicomSpool(string directory, IFeedTarget target, AuditLog audit, ILogger logger)
     {
-        _writer = writer; _audit = audit; _logger = logger;
-        Root = Path.Combine(db.Directory, "server", "dimse-spool");
-        FailedRoot = Path.Combine(db.Directory, "server", "dimse-failed");
+        _target = target; _audit = audit; _logger = logger;
+        Root = Path.Combine(directory, "server", "dimse-spool");
+        FailedRoot = Path.Combine(directory, "server", "dimse-failed");
         Directory.CreateDirectory(Root);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
@@ -109,12 +110,7 @@ public sealed class DicomSpool : IDisposable
         var files = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.dcm") : [];
         if (files.Length == 0) { TryDelete(folder); return; }
         var name = Path.GetFileName(folder);
-        var result = await _writer.RunAsync(() =>
-        {
-            var r = _writer.Db.Ingest([folder], _writer.IngestOptions($"DIMSE C-STORE from AE {ae}: {files.Length} instances"));
-            _writer.Db.SaveIndexes(); // the vector index cache, under the same writer turn
-            return r;
-        });
+        var result = await _target.IngestDicomAsync(folder, $"DIMSE C-STORE from AE {ae}: {files.Length} instances");
         var failed = 0;
         foreach (var e in result.Errors)
         {

@@ -12,7 +12,7 @@ public sealed record Hl7Outcome(string Code, string Text, string? ErrorCode, str
 /// identifier under its assigning authority (PID-3.4), else the default issuer "local" — the issuer DICOM ingest uses when
 /// IssuerOfPatientID is absent, so both feeds pseudonymise one patient alike.
 /// </summary>
-public sealed class Hl7MessageProcessor(FeedWriter writer)
+public sealed class Hl7MessageProcessor(IFeedTarget feed)
 {
     static readonly HashSet<string> TextTypes = ["TX", "FT", "ST"];
     static readonly HashSet<string> Modalities = ["CT", "MR", "CR", "DX", "US", "NM", "PT", "MG", "XA", "RF", "OT", "IO", "PX", "SM", "ES", "XC"];
@@ -74,7 +74,7 @@ public sealed class Hl7MessageProcessor(FeedWriter writer)
             var section = obr.Get(24).Trim().ToUpperInvariant();
             var report = new ReceivedReport(issuer, patientId, text, accessions, $"ORU_R01_{m.ControlId}_{i + 1}")
                 { Modality = Modalities.Contains(section) ? section : null };
-            var result = await writer.RunAsync(() => writer.Db.AddReceivedReport(report, writer.IngestOptions($"HL7 ORU^R01 {m.ControlId} from {m.Sender}")), ct);
+            var result = await feed.AddReceivedReportAsync(report, $"HL7 ORU^R01 {m.ControlId} from {m.Sender}", ct);
             if (result.Errors.Count > 0)
                 throw new Hl7Exception($"OBR {i + 1}: {string.Join("; ", result.Errors.Select(e => e.Reason))}", Hl7Exception.ApplicationError);
             results.Add(result.Version == null ? $"study {result.StudyId} already has this report"
@@ -95,7 +95,7 @@ public sealed class Hl7MessageProcessor(FeedWriter writer)
         if (sex.Length == 0 && birth == null) return new Hl7Outcome(Hl7Acknowledgement.Accept, "no demographics to update (PID-7, PID-8 empty)", null, "hl7.adt.a08", target);
         var asOf = Hl7Message.ParseDate(m.Msh.Get(7)) ?? DateOnly.FromDateTime(DateTime.UtcNow);
         var demographics = new PatientDemographics(sex.Length > 0 ? sex : null, birth) { AsOf = asOf };
-        var result = await writer.RunAsync(() => writer.Db.UpdatePatientDemographics(issuer, patientId, demographics, $"HL7 ADT^A08 {m.ControlId} from {m.Sender}: patient update", "hl7:" + m.Sender), ct);
+        var result = await feed.UpdatePatientAsync(issuer, patientId, demographics, $"HL7 ADT^A08 {m.ControlId} from {m.Sender}: patient update", "hl7:" + m.Sender, ct);
         var text = result.Version is { } v ? $"updated {result.Studies} studies of the patient (version {v})"
             : result.Unchanged > 0 ? $"{result.Unchanged} studies already up to date" : "no studies of this patient; nothing to update";
         return new Hl7Outcome(Hl7Acknowledgement.Accept, text, null, "hl7.adt.a08", target);
@@ -122,8 +122,8 @@ public sealed class Hl7MessageProcessor(FeedWriter writer)
             PatientChangeResult result;
             try
             {
-                result = await writer.RunAsync(() => writer.Db.MergePatients(issuer, survivor, priorIssuer, prior,
-                    $"HL7 ADT^A40 {m.ControlId} from {m.Sender}: merge patient", "hl7:" + m.Sender), ct);
+                result = await feed.MergePatientsAsync(issuer, survivor, priorIssuer, prior,
+                    $"HL7 ADT^A40 {m.ControlId} from {m.Sender}: merge patient", "hl7:" + m.Sender, ct);
             }
             catch (ArgumentException e) { throw new Hl7Exception("MRG-1: " + e.Message, Hl7Exception.UnknownKey); }
             texts.Add(result.Version is { } v ? $"moved {result.Studies} studies and {result.Events} events to the surviving patient (version {v})"

@@ -11,10 +11,10 @@ namespace Casebook.Server.Feeds.Hl7;
 /// MSH); one that was understood but could not be applied gets an AE. Garbage between frames is skipped; an oversized
 /// frame or an idle connection is closed. Every message is audited (sender = MSH-3@MSH-4).
 /// </summary>
-public sealed class MllpListener(ServerOptions options, FeedWriter writer, AuditLog audit, ILogger<MllpListener> logger)
+public sealed class MllpListener(ServerOptions options, IFeedTarget target, AuditLog audit, ILogger<MllpListener> logger)
     : FeedListener(options, options.MllpPort ?? 0, logger)
 {
-    readonly Hl7MessageProcessor _processor = new(writer);
+    readonly Hl7MessageProcessor _processor = new(target);
     protected override string Name => "MLLP";
 
     protected override async Task ServeAsync(TcpClient client, string remote, CancellationToken ct)
