@@ -168,5 +168,7 @@ public sealed partial class ShardGrain
 
     /// <summary>A blob this shard's files lack (a shard restored from a snapshot, which carries the database but not blobs/) is
     /// fetched from the object store by content hash when something reads it, and kept.</summary>
-    void FetchMissingBlobs() => _db!.Blobs.Missing = sha => log.GetBlobAsync(sha).GetAwaiter().GetResult();
+    // The engine reads blobs synchronously, on the grain's single-threaded scheduler: the fetch runs on the thread pool, or
+    // its continuations would queue behind the blocked grain thread and never run (a suggestion on a restored shard hung so).
+    void FetchMissingBlobs() => _db!.Blobs.Missing = sha => Task.Run(() => log.GetBlobAsync(sha)).GetAwaiter().GetResult();
 }
