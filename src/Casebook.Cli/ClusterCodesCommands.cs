@@ -14,15 +14,6 @@ public static class ClusterCodesCommands
     // As one node prints it: displays keep their apostrophes and ampersands unescaped.
     static readonly JsonSerializerOptions JsonOut = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
-    {
-        var config = ClusterConfig.Load(clusterFile);
-        return Task.Run(async () =>
-        {
-            await using var client = await ClusterClient.ConnectAsync(config);
-            return await call(client);
-        }).GetAwaiter().GetResult();
-    }
 
     public static int Run(string sub, string argument, string clusterFile, bool json, TextWriter stdout, TextWriter stderr)
     {
@@ -30,7 +21,7 @@ public static class ClusterCodesCommands
         {
             case "import":
             {
-                var r = Connected(clusterFile, c => c.ImportCodesAsync(argument));
+                var r = ClusterStudyCommands.Connected(clusterFile, c => c.ImportCodesAsync(argument));
                 foreach (var e in r.Errors) stderr.WriteLine($"casebook: codes import: {e}");
                 var summary = new JsonObject { ["imported"] = r.Imported, ["errors"] = r.Errors.Count, ["total"] = r.Total };
                 stdout.WriteLine(json ? summary.ToJsonString(JsonOut) : $"imported {r.Imported} codes ({r.Errors.Count} rows refused); table holds {r.Total}");
@@ -38,7 +29,7 @@ public static class ClusterCodesCommands
             }
             case "lookup":
             {
-                var info = Connected(clusterFile, c => c.LookupCodeAsync(argument));
+                var info = ClusterStudyCommands.Connected(clusterFile, c => c.LookupCodeAsync(argument));
                 if (info == null) { stderr.WriteLine($"casebook: codes lookup: {argument}: unknown code (import the CMS table with ./casebook codes import FILE)"); return 1; }
                 if (json) stdout.WriteLine(info.ToJsonString(JsonOut));
                 else

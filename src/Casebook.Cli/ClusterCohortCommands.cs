@@ -11,15 +11,6 @@ namespace Casebook.Cli;
 /// </summary>
 public static class ClusterCohortCommands
 {
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
-    {
-        var config = ClusterConfig.Load(clusterFile);
-        return Task.Run(async () =>
-        {
-            await using var client = await ClusterClient.ConnectAsync(config);
-            return await call(client);
-        }).GetAwaiter().GetResult();
-    }
 
     public static int Run(string sub, Args a, string clusterFile, TextWriter stdout) => sub switch
     {
@@ -53,7 +44,7 @@ public static class ClusterCohortCommands
         var json = a.Flag("json");
         a.EnsureAllUsed();
         var target = a.Positional[0];
-        var r = Connected(clusterFile, async c =>
+        var r = ClusterStudyCommands.Connected(clusterFile, async c =>
         {
             var (def, saved) = await Resolve(c, target);
             return await c.RunCohortAsync(def, saved?.Name, saved?.Version, asOf);
@@ -74,7 +65,7 @@ public static class ClusterCohortCommands
         var path = a.Positional[0];
         if (!File.Exists(path)) throw new FileNotFoundException($"cohort definition file '{path}' does not exist");
         var def = ParseFile(path);
-        var s = Connected(clusterFile, c => c.SaveCohortAsync(name, def, author));
+        var s = ClusterStudyCommands.Connected(clusterFile, c => c.SaveCohortAsync(name, def, author));
         if (json) CohortCommands.Write(stdout, new JsonObject { ["name"] = s.Name, ["version"] = s.Version, ["author"] = s.Author, ["time"] = s.Time, ["data_version"] = s.DataVersion });
         else stdout.WriteLine($"saved cohort {s.Name} version {s.Version} (by {s.Author} at {s.Time}; log sequence {s.DataVersion})");
         return 0;
@@ -85,7 +76,7 @@ public static class ClusterCohortCommands
         var json = a.Flag("json");
         a.EnsureAllUsed();
         if (a.Positional.Count > 0) throw new UsageException("cohort list takes no arguments");
-        var all = Connected(clusterFile, c => c.ListCohortsAsync());
+        var all = ClusterStudyCommands.Connected(clusterFile, c => c.ListCohortsAsync());
         if (json)
         {
             CohortCommands.Write(stdout, new JsonObject
@@ -114,7 +105,7 @@ public static class ClusterCohortCommands
         var json = a.Flag("json");
         a.EnsureAllUsed();
         var target = a.Positional[0];
-        var (r, e) = Connected(clusterFile, async c =>
+        var (r, e) = ClusterStudyCommands.Connected(clusterFile, async c =>
         {
             var (def, saved) = await Resolve(c, target);
             var run = await c.RunCohortAsync(def, saved?.Name, saved?.Version, asOf);

@@ -11,20 +11,11 @@ namespace Casebook.Cli;
 /// </summary>
 public static class ClusterFindingsCommands
 {
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
-    {
-        var config = ClusterConfig.Load(clusterFile);
-        return Task.Run(async () =>
-        {
-            await using var client = await ClusterClient.ConnectAsync(config);
-            return await call(client);
-        }).GetAwaiter().GetResult();
-    }
 
     public static int Train(Args a, string clusterFile, FindingTrainOptions options, bool json, TextWriter stdout)
     {
         a.EnsureAllUsed();
-        var r = Connected(clusterFile, c => c.TrainFindingModelsAsync(options));
+        var r = ClusterStudyCommands.Connected(clusterFile, c => c.TrainFindingModelsAsync(options));
         if (json) FindingsCommands.Write(stdout, new JsonObject { ["version"] = r.Version, ["labels"] = new JsonArray(r.Reports.Select(x => (JsonNode)x.ToJson()).ToArray()) });
         else
         {
@@ -41,7 +32,7 @@ public static class ClusterFindingsCommands
     {
         var author = a.Get("author") ?? new CasebookOptions().Author;
         a.EnsureAllUsed();
-        var result = Connected(clusterFile, c => c.SuggestFindingsAsync(options, author));
+        var result = ClusterStudyCommands.Connected(clusterFile, c => c.SuggestFindingsAsync(options, author));
         if (json) FindingsCommands.Write(stdout, result.ToJson());
         else
         {
@@ -55,7 +46,7 @@ public static class ClusterFindingsCommands
     public static int Models(Args a, string clusterFile, bool all, bool json, TextWriter stdout)
     {
         a.EnsureAllUsed();
-        var models = Connected(clusterFile, c => c.FindingModelsAsync(all));
+        var models = ClusterStudyCommands.Connected(clusterFile, c => c.FindingModelsAsync(all));
         if (json) FindingsCommands.Write(stdout, new JsonObject { ["models"] = new JsonArray(models.Select(m => (JsonNode)m.ToJson()).ToArray()) });
         else foreach (var m in models)
                 stdout.WriteLine($"{m.ModelId}\t{m.LabelKey}\t{m.Kind}\tseq {m.TrainedVersion}\t{(m.CvAuc is { } auc ? $"CV AUC {auc:0.000}" : "")}{(m.Active ? "" : "\t(replaced)")}");
@@ -65,7 +56,7 @@ public static class ClusterFindingsCommands
     public static int Register(Args a, string clusterFile, string onnx, OnnxClassifierSpec spec, bool json, TextWriter stdout)
     {
         a.EnsureAllUsed();
-        var info = Connected(clusterFile, c => c.RegisterOnnxClassifierAsync(onnx, spec));
+        var info = ClusterStudyCommands.Connected(clusterFile, c => c.RegisterOnnxClassifierAsync(onnx, spec));
         if (json) FindingsCommands.Write(stdout, info.ToJson());
         else stdout.WriteLine($"registered {info.ModelId} ({spec.Labels.Count} labels) for the cluster; run `findings suggest --cluster F` to apply it");
         return 0;

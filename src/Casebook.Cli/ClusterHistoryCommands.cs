@@ -10,15 +10,6 @@ namespace Casebook.Cli;
 /// </summary>
 public static class ClusterHistoryCommands
 {
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
-    {
-        var config = ClusterConfig.Load(clusterFile);
-        return Task.Run(async () =>
-        {
-            await using var client = await ClusterClient.ConnectAsync(config);
-            return await call(client);
-        }).GetAwaiter().GetResult();
-    }
 
     /// <summary>`restore S --cluster F`: log sequence S becomes current again, through a restore entry in every shard's partition.</summary>
     public static int Restore(Args a, string clusterFile)
@@ -27,7 +18,7 @@ public static class ClusterHistoryCommands
         var author = a.Get("author") ?? new CasebookOptions().Author; // as one node
         var json = a.Flag("json");
         a.EnsureAllUsed();
-        var r = Connected(clusterFile, c => c.RestoreAsync(logSeq, author));
+        var r = ClusterStudyCommands.Connected(clusterFile, c => c.RestoreAsync(logSeq, author));
         if (json) Console.Out.WriteLine(r.ToJsonString());
         else Console.Out.WriteLine(r["version"] == null ? $"log sequence {logSeq} is already current: nothing to do"
             : $"restored log sequence {logSeq} as log sequence {r["version"]} ({r["changed"]} studies changed)");
@@ -43,7 +34,7 @@ public static class ClusterHistoryCommands
         var options = new ExportOptions { IncludeBlobs = !a.Flag("no-blobs"), IncludeSegments = a.Flag("segments") };
         var json = a.Flag("json");
         a.EnsureAllUsed();
-        var result = Connected(clusterFile, c => Task.FromResult(TableExporter.Export(c.StudiesForExport(asOf), c.ReadBlob, format, outPath, options)));
+        var result = ClusterStudyCommands.Connected(clusterFile, c => Task.FromResult(TableExporter.Export(c.StudiesForExport(asOf), c.ReadBlob, format, outPath, options)));
         if (json) Console.Out.WriteLine(new JsonObject { ["out"] = outPath, ["format"] = format, ["rows"] = result.Rows }.ToJsonString());
         else Console.Out.WriteLine($"wrote {result.Rows} rows of {CasebookDb.TableName} from the cluster to {outPath} ({format})");
         return 0;

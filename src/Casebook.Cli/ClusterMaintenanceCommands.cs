@@ -9,15 +9,6 @@ namespace Casebook.Cli;
 /// </summary>
 public static class ClusterMaintenanceCommands
 {
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
-    {
-        var config = ClusterConfig.Load(clusterFile);
-        return Task.Run(async () =>
-        {
-            await using var client = await ClusterClient.ConnectAsync(config);
-            return await call(client);
-        }).GetAwaiter().GetResult();
-    }
 
     /// <summary>`gc --cluster F [--grace S] [--json]`: object-store blobs nothing references (older than the grace period), and every shard's blobs/.</summary>
     public static int Gc(Args a, string clusterFile)
@@ -28,7 +19,7 @@ public static class ClusterMaintenanceCommands
                 ? TimeSpan.FromSeconds(s) : throw new UsageException($"--grace must be a number of seconds ≥ 0, not '{g}'"))
             : null;
         a.EnsureAllUsed();
-        var r = Connected(clusterFile, c => c.CollectGarbageAsync(grace));
+        var r = ClusterStudyCommands.Connected(clusterFile, c => c.CollectGarbageAsync(grace));
         if (json) Console.Out.WriteLine(r.ToJson().ToJsonString(Commands.JsonOut));
         else Console.Out.WriteLine($"removed {r.BlobsRemoved} unreferenced blobs from the object store ({r.BlobsKept} kept; grace {r.GraceSeconds:0} s) and {r.ShardBlobsRemoved} from the shards' blob directories");
         return 0;
@@ -46,7 +37,7 @@ public static class ClusterMaintenanceCommands
         var models = a.Get("models");
         var json = a.Flag("json");
         a.EnsureAllUsed();
-        var r = Connected(clusterFile, c => c.ReembedAsync(kind, models));
+        var r = ClusterStudyCommands.Connected(clusterFile, c => c.ReembedAsync(kind, models));
         if (json)
             Console.Out.WriteLine(new JsonObject
             {

@@ -15,7 +15,8 @@ public static class ClusterStudyCommands
 {
     const int ConflictExit = 4;
 
-    static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
+    /// <summary>Runs one coordinator call against the cluster in FILE (every `--cluster` verb goes through here).</summary>
+    internal static T Connected<T>(string clusterFile, Func<ClusterClient, Task<T>> call)
     {
         var config = ClusterConfig.Load(clusterFile);
         return Task.Run(async () =>
